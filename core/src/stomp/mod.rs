@@ -1,0 +1,1 @@
+//! STOMP 1.0–1.2 (placeholder, being written).

@@ -1,0 +1,1 @@
+//! duplex-tokio (being written).
