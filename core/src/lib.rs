@@ -12,7 +12,7 @@
 //! - outputs: `poll_event()`, `poll_transmit()`, `poll_timeout()`;
 //! - after any input, drain events, then transmit, then re-arm the timer.
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod rng;
 pub mod stomp;
