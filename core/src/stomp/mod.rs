@@ -19,3 +19,16 @@ pub mod ws;
 pub use decode::{DecodeError, Decoded, Decoder, Limits};
 pub use encode::EncodeError;
 pub use frame::{Command, Frame, Headers, Version};
+
+mod client;
+mod error;
+mod ids;
+mod server;
+mod timer;
+
+pub use client::{ClientConfig, ClientEvent, ClientSession, Message};
+pub use error::{LocalError, ProtocolError};
+pub use ids::{AckMode, ReceiptId, SubscriptionId, TransactionId};
+pub use server::{
+    Acknowledgement, AllowAll, Authenticator, ServerConfig, ServerEvent, ServerSession,
+};
