@@ -19,6 +19,7 @@ pub mod ws;
 pub use decode::{DecodeError, Decoded, Decoder, Limits};
 pub use encode::EncodeError;
 pub use frame::{Command, Frame, Headers, Version};
+pub use heartbeat::{HeartBeat, Negotiated};
 
 mod client;
 mod error;
