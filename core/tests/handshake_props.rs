@@ -90,7 +90,7 @@ mod handshake_props {
             good.replace("Upgrade: websocket\r\n", ""),
             good.replace("HTTP/1.1", "HTTP/1.0"),
             good.replace("Host: h", "Host h"),
-            format!("{good}").replace(
+            good.replace(
                 "\r\n\r\n",
                 &format!("\r\nX-Pad: {}\r\n\r\n", "p".repeat(400)),
             ),

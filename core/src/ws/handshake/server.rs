@@ -14,6 +14,10 @@ use super::scan::{HeadBuffer, Scan};
 use super::{HandshakeError, HandshakeLimits, WEBSOCKET_VERSION};
 use crate::time::Instant;
 
+/// An origin check for [`OriginPolicy::Custom`]: given the request's `Origin` (`None` when
+/// absent), whether to accept it.
+pub type OriginCheck = Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>;
+
 /// Which `Origin`s a server accepts, RFC 6455 §4.2.2 item 4 and §10.2.
 ///
 /// `Origin` protects users of browsers: a page from another site cannot open a connection with the
@@ -29,7 +33,7 @@ pub enum OriginPolicy {
     AllowList(Vec<String>),
     /// Requests for which the function, given the `Origin` value (`None` when absent), returns
     /// `true`.
-    Custom(Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>),
+    Custom(OriginCheck),
 }
 
 impl OriginPolicy {
