@@ -59,7 +59,7 @@ fn assert_protocol_error(out: &str, events: &[ServerEvent], expected: ProtocolEr
 }
 
 #[test]
-fn garbage_before_connect() {
+fn stomp_garbage_before_connect() {
     let (out, ev) = run(b"", b"\x16\x03\x01garbage\r\n\r\n");
     assert_protocol_error(
         &out,
@@ -71,7 +71,7 @@ fn garbage_before_connect() {
 }
 
 #[test]
-fn unknown_command_after_connect() {
+fn stomp_unknown_command_after_connect() {
     let (out, ev) = run(CONNECT, b"PUBLISH\n\n\0");
     assert_protocol_error(
         &out,
@@ -81,7 +81,7 @@ fn unknown_command_after_connect() {
 }
 
 #[test]
-fn frames_before_connect() {
+fn stomp_frames_before_connect() {
     let (out, ev) = run(b"", b"SEND\ndestination:/q\nreceipt:9\n\nhi\0");
     assert_protocol_error(
         &out,
@@ -92,7 +92,7 @@ fn frames_before_connect() {
 }
 
 #[test]
-fn bad_escape() {
+fn stomp_bad_escape() {
     let (out, ev) = run(CONNECT, b"SEND\ndestination:/q\nx:a\\tb\n\n\0");
     assert_protocol_error(
         &out,
@@ -102,7 +102,7 @@ fn bad_escape() {
 }
 
 #[test]
-fn too_many_headers() {
+fn stomp_too_many_headers() {
     let mut f = b"SEND\n".to_vec();
     for i in 0..9 {
         f.extend_from_slice(format!("h{i}:v\n").as_bytes());
@@ -116,7 +116,7 @@ fn too_many_headers() {
 }
 
 #[test]
-fn huge_header_line_fails_before_it_ends() {
+fn stomp_huge_header_line_fails_before_it_ends() {
     let mut f = b"SEND\nx:".to_vec();
     f.extend(std::iter::repeat_n(b'a', 200)); // no LF yet
     let (out, ev) = run(CONNECT, &f);
@@ -128,13 +128,13 @@ fn huge_header_line_fails_before_it_ends() {
 }
 
 #[test]
-fn body_longer_than_content_length() {
+fn stomp_body_longer_than_content_length() {
     let (out, ev) = run(CONNECT, b"SEND\ndestination:/q\ncontent-length:2\n\nabc\0");
     assert_protocol_error(&out, &ev, ProtocolError::Decode(DecodeError::MissingNul));
 }
 
 #[test]
-fn body_over_limit() {
+fn stomp_body_over_limit() {
     let (out, ev) = run(
         CONNECT,
         &[&b"SEND\ndestination:/q\n\n"[..], &[b'x'; 65]].concat(),
@@ -147,7 +147,7 @@ fn body_over_limit() {
 }
 
 #[test]
-fn missing_required_headers_echo_the_receipt() {
+fn stomp_missing_required_headers_echo_the_receipt() {
     let cases: [(&[u8], &str); 6] = [
         (b"SEND\nreceipt:r1\n\n\0", "destination"),
         (b"SUBSCRIBE\ndestination:/q\nreceipt:r1\n\n\0", "id"),
@@ -167,7 +167,7 @@ fn missing_required_headers_echo_the_receipt() {
 }
 
 #[test]
-fn unknown_ids_and_reused_ids() {
+fn stomp_unknown_ids_and_reused_ids() {
     let (_, ev) = run(CONNECT, b"UNSUBSCRIBE\nid:7\n\n\0");
     assert_eq!(
         ev[0],
@@ -198,7 +198,7 @@ fn unknown_ids_and_reused_ids() {
 }
 
 #[test]
-fn server_frames_from_a_client_and_second_connect() {
+fn stomp_server_frames_from_a_client_and_second_connect() {
     for input in [&b"MESSAGE\n\n\0"[..], b"CONNECT\n\n\0", b"ERROR\n\n\0"] {
         let (out, ev) = run(CONNECT, input);
         assert!(out.starts_with("ERROR\n"));
@@ -210,7 +210,7 @@ fn server_frames_from_a_client_and_second_connect() {
 }
 
 #[test]
-fn connect_without_accept_version_is_1_0_and_eols_before_connect_are_ignored() {
+fn stomp_connect_without_accept_version_is_1_0_and_eols_before_connect_are_ignored() {
     let mut s = server();
     s.handle_input(Instant::ZERO, b"\n\r\nCONNECT\nlogin:bob\n\n\0");
     match s.poll_event() {
@@ -227,7 +227,7 @@ fn connect_without_accept_version_is_1_0_and_eols_before_connect_are_ignored() {
 }
 
 #[test]
-fn connect_timeout_closes_with_error() {
+fn stomp_connect_timeout_closes_with_error() {
     let mut s = server();
     let deadline = s.poll_timeout().unwrap();
     assert_eq!(deadline, Instant::ZERO + Duration::from_secs(30));
@@ -242,7 +242,7 @@ fn connect_timeout_closes_with_error() {
 }
 
 #[test]
-fn client_reports_garbage_and_error_frames() {
+fn stomp_client_reports_garbage_and_error_frames() {
     let mut c = ClientSession::new(Instant::ZERO, ClientConfig::new("h")).unwrap();
     c.handle_input(Instant::ZERO, b"HTTP/1.1 400 Bad Request\r\n\r\n");
     assert!(matches!(
@@ -273,7 +273,7 @@ proptest! {
     /// Arbitrary bytes, in arbitrary chunks, before or after CONNECT: never a panic; either the
     /// session is still open or it closed with ERROR queued and ProtocolError + Closed reported.
     #[test]
-    fn arbitrary_input_never_panics(
+    fn stomp_arbitrary_input_never_panics(
         connect_first in any::<bool>(),
         data in proptest::collection::vec(any::<u8>(), 0..600),
         cut in 0usize..600,

@@ -239,22 +239,22 @@ fn full_flow(versions: &[Version], expected: Version) {
 }
 
 #[test]
-fn connect_subscribe_send_message_ack_receipt_disconnect_1_2() {
+fn stomp_connect_subscribe_send_message_ack_receipt_disconnect_1_2() {
     full_flow(&[], Version::V1_2);
 }
 
 #[test]
-fn same_flow_on_1_1_uses_message_id_and_subscription() {
+fn stomp_same_flow_on_1_1_uses_message_id_and_subscription() {
     full_flow(&[Version::V1_0, Version::V1_1], Version::V1_1);
 }
 
 #[test]
-fn same_flow_on_1_0() {
+fn stomp_same_flow_on_1_0() {
     full_flow(&[Version::V1_0], Version::V1_0);
 }
 
 #[test]
-fn transactions_left_open_are_aborted_on_disconnect() {
+fn stomp_transactions_left_open_are_aborted_on_disconnect() {
     let mut p = Pair::new(client_config(), ServerConfig::default());
     p.server_events.clear();
     let tx = p.client.begin().unwrap();
@@ -288,7 +288,7 @@ fn transactions_left_open_are_aborted_on_disconnect() {
 }
 
 #[test]
-fn disconnect_gives_up_waiting_for_receipt_after_timeout() {
+fn stomp_disconnect_gives_up_waiting_for_receipt_after_timeout() {
     let mut cfg = client_config();
     cfg.disconnect_timeout = ms(500);
     let mut p = Pair::new(cfg, ServerConfig::default());
@@ -304,7 +304,7 @@ fn disconnect_gives_up_waiting_for_receipt_after_timeout() {
 }
 
 #[test]
-fn heart_beats_flow_at_negotiated_intervals_and_timeouts_fire_on_time() {
+fn stomp_heart_beats_flow_at_negotiated_intervals_and_timeouts_fire_on_time() {
     let mut cfg = client_config();
     cfg.heart_beat = HeartBeat::from_millis(1000, 3000);
     let server_cfg = ServerConfig {
@@ -342,14 +342,8 @@ fn heart_beats_flow_at_negotiated_intervals_and_timeouts_fire_on_time() {
         (1..=10).map(|i| i * 1000).collect::<Vec<_>>()
     );
     assert_eq!(beats(&p.to_client), [3000, 6000, 9000]);
-    assert!(!p
-        .client_events
-        .iter()
-        .any(|e| *e == ClientEvent::HeartBeatTimeout));
-    assert!(!p
-        .server_events
-        .iter()
-        .any(|e| *e == ServerEvent::HeartBeatTimeout));
+    assert!(!p.client_events.contains(&ClientEvent::HeartBeatTimeout));
+    assert!(!p.server_events.contains(&ServerEvent::HeartBeatTimeout));
 
     // The link dies at t0+10 s. Last byte at the server came at 10 s, so it gives up at 12 s;
     // the client last heard the server at 9 s and tolerates 2×3000 ms: it gives up at 15 s.
@@ -379,7 +373,7 @@ fn heart_beats_flow_at_negotiated_intervals_and_timeouts_fire_on_time() {
 }
 
 #[test]
-fn auth_failure_is_an_error_frame_and_close() {
+fn stomp_auth_failure_is_an_error_frame_and_close() {
     let mut cfg = client_config();
     cfg.passcode = Some("wrong".into());
     let p = Pair::new(cfg, ServerConfig::default());
@@ -396,7 +390,7 @@ fn auth_failure_is_an_error_frame_and_close() {
 }
 
 #[test]
-fn no_shared_version_is_an_error_listing_ours() {
+fn stomp_no_shared_version_is_an_error_listing_ours() {
     let mut cfg = client_config();
     cfg.accept_versions = vec![Version::V1_0];
     let server = ServerConfig {
@@ -414,7 +408,7 @@ fn no_shared_version_is_an_error_listing_ours() {
 }
 
 #[test]
-fn misuse_is_a_local_error() {
+fn stomp_misuse_is_a_local_error() {
     let mut c = ClientSession::new(Instant::ZERO, client_config()).unwrap();
     assert!(c.send("/q", "x", &[], false).is_err(), "not connected yet");
     assert!(c.subscribe("/q", AckMode::Auto, &[]).is_err());
