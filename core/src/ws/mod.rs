@@ -10,6 +10,7 @@ pub mod handshake;
 pub mod mask;
 mod message;
 mod timer;
+pub mod url;
 pub mod utf8;
 
 pub use close::CloseCode;
@@ -17,3 +18,4 @@ pub use config::Config;
 pub use connection::{Connection, Role, State};
 pub use event::{CloseInfo, Event, Failure, Initiator, LocalError};
 pub use message::{Message, MessageKind, Utf8Bytes};
+pub use url::{UrlError, WsUrl};

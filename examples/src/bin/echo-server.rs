@@ -1,1 +1,74 @@
-fn main() {}
+//! Echoes every text and binary message: the Autobahn "fuzzingclient" target.
+//!
+//! `echo-server --runtime tokio --listen 127.0.0.1:9001 [--tls-cert cert.pem --tls-key key.pem]`
+
+use duplex_examples::{fail, Args, Runtime};
+use duplex_tokio::duplex_core::ws::Event;
+use duplex_tokio::ws::{accept_with, AcceptOptions, Incoming};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+
+const USAGE: &str = "usage: echo-server [--runtime tokio] [--listen 127.0.0.1:9001] [--tls-cert FILE --tls-key FILE]";
+
+fn main() {
+    let args = Args::parse(USAGE);
+    let listen = args.get_or("listen", "127.0.0.1:9001");
+    match Runtime::parse(&args.get_or("runtime", "tokio"), USAGE) {
+        Runtime::Tokio => {
+            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            if let Err(e) = rt.block_on(serve_tokio(&listen, &args)) {
+                fail(USAGE, &e.to_string());
+            }
+        }
+    }
+}
+
+async fn serve_tokio(listen: &str, args: &Args) -> Result<(), duplex_tokio::Error> {
+    let tls = match (args.get("tls-cert"), args.get("tls-key")) {
+        (Some(cert), Some(key)) => Some(duplex_tokio::tls::acceptor_from_pem_files(cert, key)?),
+        (None, None) => None,
+        _ => fail(USAGE, "--tls-cert and --tls-key go together"),
+    };
+    let listener = TcpListener::bind(listen).await?;
+    eprintln!(
+        "echo-server (tokio) listening on {}",
+        listener.local_addr()?
+    );
+    let options = AcceptOptions::default();
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        let _ = tcp.set_nodelay(true);
+        let options = options.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let result = match tls {
+                Some(acceptor) => match acceptor.accept(tcp).await {
+                    Ok(stream) => echo(stream, options).await,
+                    Err(e) => Err(e.into()),
+                },
+                None => echo(tcp, options).await,
+            };
+            if let Err(e) = result {
+                eprintln!("connection: {e}");
+            }
+        });
+    }
+}
+
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    options: AcceptOptions,
+) -> Result<(), duplex_tokio::Error> {
+    let mut ws = match accept_with(stream, options).await? {
+        Incoming::WebSocket(ws, _) => ws,
+        Incoming::Http(_, responder) => return responder.reject().await,
+    };
+    while let Some(event) = ws.next_event().await? {
+        if let Event::Message(message) = event {
+            // Queued now, written by the next `next_event` once the batch is drained: one write
+            // for every message that arrived in one read. After a close, feeding is refused.
+            let _ = ws.feed(&message);
+        }
+    }
+    Ok(())
+}

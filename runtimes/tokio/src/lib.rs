@@ -1,1 +1,25 @@
-//! duplex-tokio (being written).
+//! # duplex-tokio
+//!
+//! Runs the sans-IO machines of [`duplex_core`] on tokio: a read loop, a write loop, a timer, and
+//! rustls for `wss://`. No protocol logic lives here.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), duplex_tokio::Error> {
+//! let mut ws = duplex_tokio::ws::connect("ws://127.0.0.1:9001/").await?;
+//! ws.send_text("hello").await?;
+//! while let Some(msg) = ws.recv().await? {
+//!     println!("{msg:?}");
+//! }
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod clock;
+mod error;
+mod stream;
+pub mod tls;
+pub mod ws;
+
+pub use duplex_core;
+pub use error::Error;
+pub use stream::MaybeTlsStream;

@@ -162,7 +162,8 @@ impl Connection {
 
     // --- inputs ---
 
-    /// Bytes arrived from the transport.
+    /// Bytes arrived from the transport. They are decoded as [`poll_event`](Self::poll_event) is
+    /// called.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
         if self.state == State::Closed || data.is_empty() {
             return;
@@ -178,14 +179,14 @@ impl Connection {
         &mut self.recv
     }
 
-    /// Process bytes appended to [`input_buffer`](Self::input_buffer).
+    /// Bytes were appended to [`input_buffer`](Self::input_buffer). They are decoded as
+    /// [`poll_event`](Self::poll_event) is called.
     pub fn handle_buffered_input(&mut self, now: Instant) {
         if self.state == State::Closed {
             self.recv.clear();
             return;
         }
         self.note_life(now);
-        self.process_input();
     }
 
     /// The transport reached end of file: the peer will send nothing more.
@@ -233,8 +234,13 @@ impl Connection {
 
     // --- outputs ---
 
-    /// The next event, if any.
+    /// The next event, if any. Received frames are decoded here, one event at a time, so that
+    /// whatever the application sends in answer to an event goes out before the effects of later
+    /// frames (RFC 6455 §5.4: frames are processed in order).
     pub fn poll_event(&mut self) -> Option<Event> {
+        if self.events.is_empty() {
+            self.process_input();
+        }
         self.events.pop_front()
     }
 
@@ -301,6 +307,17 @@ impl Connection {
         self.message = None;
         self.fragments.clear();
         self.events.push_back(Event::Closed(info));
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("buffered_in", &self.recv.len())
+            .field("queued_out", &self.out.len())
+            .finish_non_exhaustive()
     }
 }
 

@@ -15,9 +15,13 @@ use crate::ws::message::{Message, MessageKind, Utf8Bytes};
 use crate::ws::utf8::Utf8Validator;
 
 impl Connection {
-    /// Consume as much of `recv` as forms frames (or, in streaming mode, parts of frames).
+    /// Consume frames from `recv` until one yields an event or more bytes are needed.
+    ///
+    /// Frames are processed lazily, one event at a time, as the application polls: so its answer
+    /// to a message (an echo, say) is queued before anything that a later frame in the same read
+    /// causes (a close reply, or the close frame that fails the connection), exactly in order.
     pub(super) fn process_input(&mut self) {
-        while self.state != State::Closed {
+        while self.state != State::Closed && self.events.is_empty() {
             if self.frame.is_none() && !self.start_frame() {
                 return;
             }

@@ -41,12 +41,16 @@ fn closed_code(events: &[Event]) -> Option<u16> {
     })
 }
 
-/// Move everything each side has queued to the other, until both are quiet.
-fn drive(a: &mut Connection, b: &mut Connection, now: Instant) {
+/// Move everything each side has queued to the other, polling events as the contract says, until
+/// both are quiet. Returns the events each side saw.
+fn drive(a: &mut Connection, b: &mut Connection, now: Instant) -> (Vec<Event>, Vec<Event>) {
+    let (mut seen_a, mut seen_b) = (Vec::new(), Vec::new());
     loop {
+        seen_a.extend(events(a));
+        seen_b.extend(events(b));
         let (ab, ba) = (transmit(a), transmit(b));
         if ab.is_empty() && ba.is_empty() {
-            return;
+            return (seen_a, seen_b);
         }
         b.handle_input(now, &ab);
         a.handle_input(now, &ba);
@@ -137,6 +141,22 @@ fn server_fails_on_unmasked_frame_with_1002() {
 }
 
 #[test]
+fn answers_to_earlier_messages_go_out_before_a_later_failure() {
+    // A message and a bad frame in one read: the echo must precede the 1002 close (Autobahn 3.2).
+    let mut c = client();
+    c.handle_input(T0, &[0x81, 0x02, b'h', b'i', 0xa1, 0x00]);
+    assert_eq!(c.poll_event(), Some(text("hi")));
+    c.send_text("hi").unwrap();
+    assert_eq!(closed_code(&events(&mut c)), Some(1002));
+    let wire = transmit(&mut c);
+    let mut s = server();
+    s.handle_input(T0, &wire);
+    let seen = events(&mut s);
+    assert_eq!(seen[0], text("hi"));
+    assert_eq!(closed_code(&seen), Some(1002));
+}
+
+#[test]
 fn client_fails_on_masked_frame() {
     let mut c = client();
     c.handle_input(
@@ -214,9 +234,7 @@ fn closing_handshake_started_by_the_client() {
     c.close(T0, CloseCode::NORMAL, "bye").unwrap();
     assert_eq!(c.state(), State::CloseSent);
     assert_eq!(c.send_text("late"), Err(LocalError::Closed));
-    drive(&mut c, &mut s, T0);
-    let server_saw = events(&mut s);
-    let client_saw = events(&mut c);
+    let (client_saw, server_saw) = drive(&mut c, &mut s, T0);
     for (ev, initiator) in [
         (&server_saw, Initiator::Remote),
         (&client_saw, Initiator::Local),
@@ -355,8 +373,10 @@ fn streaming_hands_out_pieces_as_they_arrive() {
     };
     let mut c = Connection::client(T0, config, Box::new(SeededRng::new(1)));
     c.handle_input(T0, &[0x02, 0x04, 1, 2]);
+    let mut seen = events(&mut c);
     c.handle_input(T0, &[3, 4, 0x80, 0x01, 5]);
-    let kinds: Vec<(Vec<u8>, bool)> = events(&mut c)
+    seen.extend(events(&mut c));
+    let kinds: Vec<(Vec<u8>, bool)> = seen
         .into_iter()
         .map(|e| match e {
             Event::Chunk {
