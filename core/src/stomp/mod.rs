@@ -25,11 +25,11 @@ mod client;
 mod error;
 mod ids;
 mod server;
+mod server_api;
 mod timer;
 
 pub use client::{ClientConfig, ClientEvent, ClientSession, Message};
 pub use error::{LocalError, ProtocolError};
 pub use ids::{AckMode, ReceiptId, SubscriptionId, TransactionId};
-pub use server::{
-    Acknowledgement, AllowAll, Authenticator, ServerConfig, ServerEvent, ServerSession,
-};
+pub use server::ServerSession;
+pub use server_api::{Acknowledgement, AllowAll, Authenticator, ServerConfig, ServerEvent};
