@@ -49,7 +49,7 @@ impl Authenticator for AllowAll {
     }
 }
 
-/// How a [`ServerSession`] answers.
+/// How a [`ServerSession`](super::ServerSession) answers.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// Versions we speak. Default all of 1.0, 1.1, 1.2.
@@ -79,7 +79,7 @@ impl Default for ServerConfig {
     }
 }
 
-/// What the client asked for, from [`ServerSession::poll_event`]. Events carrying `receipt`
+/// What the client asked for, from [`ServerSession::poll_event`](super::ServerSession::poll_event). Events carrying `receipt`
 /// expect the broker to call [`ServerSession::send_receipt`](super::ServerSession::send_receipt) once it has acted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerEvent {
