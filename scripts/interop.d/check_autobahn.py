@@ -19,7 +19,8 @@ Report layout (kosoku 0.1 writes the same files as autobahn-testsuite's `createR
 
 A case passes when `behavior` is OK or INFORMATIONAL and `behaviorClose` (if present) is OK or
 INFORMATIONAL.  UNIMPLEMENTED behavior is accepted only for the sections listed in
---allow-unimplemented (default: 12,13 — permessage-deflate).  NON-STRICT is a failure here, even
+--allow-unimplemented (default: 12,13 — permessage-deflate), and its behaviorClose must still be
+OK or INFORMATIONAL.  NON-STRICT is a failure here, even
 though kosoku itself counts it as a pass.
 
 Exit status: 0 all cases pass, 1 some case failed, 2 the report is missing or unreadable.
@@ -59,9 +60,9 @@ def acceptable(section: str, behavior: str, close, allow_unimpl: set) -> tuple[b
     """(behavior acceptable, behaviorClose acceptable) for one case."""
     unimpl_ok = behavior == "UNIMPLEMENTED" and section in allow_unimpl
     ok_behavior = behavior in PASS or unimpl_ok
-    # For an unimplemented extension case kosoku still judges the close of the refused
-    # negotiation; accept whatever it says there, the case as a whole is "not implemented".
-    ok_close = close is None or str(close) in PASS or unimpl_ok
+    # behaviorClose is judged even for an accepted UNIMPLEMENTED case: refusing the extension
+    # must still end in a proper closing handshake (kosoku reports OK there when it does).
+    ok_close = close is None or str(close) in PASS
     return ok_behavior, ok_close
 
 
