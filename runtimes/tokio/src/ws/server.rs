@@ -26,9 +26,9 @@ pub struct AcceptOptions {
 #[derive(Debug)]
 pub enum Incoming<S> {
     /// A WebSocket upgrade, accepted.
-    WebSocket(WebSocket<S>, RequestHead),
+    WebSocket(Box<WebSocket<S>>, RequestHead),
     /// A plain HTTP request: answer it with [`HttpResponder::respond`].
-    Http(RequestHead, HttpResponder<S>),
+    Http(RequestHead, Box<HttpResponder<S>>),
 }
 
 /// Answers one plain HTTP request, then closes the stream.
@@ -59,7 +59,7 @@ impl<S: AsyncWrite + Unpin> HttpResponder<S> {
 /// Accept a WebSocket connection with default options; a plain HTTP request gets `426`.
 pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(io: S) -> Result<WebSocket<S>, Error> {
     match accept_with(io, AcceptOptions::default()).await? {
-        Incoming::WebSocket(ws, _) => Ok(ws),
+        Incoming::WebSocket(ws, _) => Ok(*ws),
         Incoming::Http(_, responder) => {
             responder.reject().await?;
             Err(Error::Handshake(
@@ -86,12 +86,12 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
             write_all_queued(&mut machine, &mut io).await?;
             let conn = Connection::server(clock.now(), options.config);
             Ok(Incoming::WebSocket(
-                WebSocket::from_parts(io, conn, clock, protocol, &leftover),
+                Box::new(WebSocket::from_parts(io, conn, clock, protocol, &leftover)),
                 request,
             ))
         }
         ServerOutcome::HttpRequest { request, .. } => {
-            Ok(Incoming::Http(request, HttpResponder { io, machine }))
+            Ok(Incoming::Http(request, Box::new(HttpResponder { io, machine })))
         }
         ServerOutcome::Rejected { error, .. } => {
             write_all_queued(&mut machine, &mut io).await?;
