@@ -208,6 +208,11 @@ impl ClientSession {
         })
     }
 
+    /// The negotiated heart-beat intervals (none until CONNECTED arrives).
+    pub fn negotiated_heart_beat(&self) -> Negotiated {
+        self.heart_beat
+    }
+
     /// The negotiated version (the highest offered one until CONNECTED arrives).
     pub fn version(&self) -> Version {
         self.version
@@ -246,7 +251,14 @@ impl ClientSession {
         }
     }
 
-    /// Fire the timers due at `now`; a no-op before the earliest deadline.
+    /// The transport ended: nothing more will arrive. The session closes (a graceful
+    /// DISCONNECT whose RECEIPT never came ends here too) and reports [`ClientEvent::Closed`].
+    pub fn handle_transport_closed(&mut self, _now: Instant) {
+        self.close();
+    }
+
+    /// Time has passed: send heart-beats, detect a silent server, give up on CONNECTED or on the
+    /// DISCONNECT receipt. Early calls do nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
         while let Some(timer) = self.timers.pop_expired(now) {

@@ -17,6 +17,7 @@
 mod clock;
 mod error;
 mod stream;
+pub mod stomp;
 pub mod tls;
 pub mod ws;
 
