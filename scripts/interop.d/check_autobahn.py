@@ -163,18 +163,6 @@ def main() -> int:
                 + note
             )
 
-        if expected_ids is not None:
-            missing = [c for c in expected_ids if c not in cases]
-            extra = [c for c in cases if c not in set(expected_ids)]
-            if missing:
-                any_failed = True
-                print(f"   FAIL: {len(missing)} of {len(expected_ids)} selected cases have no result: "
-                      + short(" ".join(missing), 400))
-            else:
-                print(f"   all {len(expected_ids)} selected cases have a result")
-            if extra:
-                print(f"   note: {len(extra)} cases outside the selection: " + short(" ".join(extra)))
-
         if failures:
             any_failed = True
             print(f"   FAILING CASES ({len(failures)}):")
@@ -198,6 +186,23 @@ def main() -> int:
                     print(f"       report:      {os.path.join(args.dir, entry['reportfile'])}")
         else:
             print("   all reported cases acceptable")
+
+    if expected_ids is not None:
+        # Judged over all agents together: in fuzzingclient mode the agent is the server's
+        # `Server` header, so a server that dies mid-run leaves the rest under `HOST:PORT`.
+        reported = {c for cases in index.values() for c in cases}
+        missing = [c for c in expected_ids if c not in reported]
+        extra = sorted(reported - set(expected_ids), key=sort_key)
+        if missing:
+            any_failed = True
+            print(f"== FAIL: {len(missing)} of {len(expected_ids)} selected cases have no result: "
+                  + short(" ".join(missing), 400))
+        else:
+            print(f"== all {len(expected_ids)} selected cases have a result")
+        if extra:
+            print(f"== note: {len(extra)} cases outside the selection: " + short(" ".join(extra)))
+    if len(index) > 1:
+        print(f"== note: {len(index)} agents in one report: {sorted(index)}")
 
     return 1 if any_failed else 0
 
