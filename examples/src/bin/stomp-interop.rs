@@ -50,7 +50,10 @@ fn step(name: &str) {
 }
 
 /// The next MESSAGE, within `within`.
-async fn next_message(client: &mut StompClient, within: Duration) -> Result<Option<Message>, String> {
+async fn next_message(
+    client: &mut StompClient,
+    within: Duration,
+) -> Result<Option<Message>, String> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         match tokio::time::timeout_at(deadline, client.next_event()).await {
@@ -67,7 +70,10 @@ async fn next_message(client: &mut StompClient, within: Duration) -> Result<Opti
 async fn expect_body(client: &mut StompClient, body: &str) -> Result<Message, String> {
     match next_message(client, Duration::from_secs(5)).await? {
         Some(m) if m.body() == body.as_bytes() => Ok(m),
-        Some(m) => Err(format!("expected {body:?}, got {:?}", String::from_utf8_lossy(m.body()))),
+        Some(m) => Err(format!(
+            "expected {body:?}, got {:?}",
+            String::from_utf8_lossy(m.body())
+        )),
         None => Err(format!("no message {body:?} within 5 s")),
     }
 }
@@ -79,19 +85,32 @@ fn e(err: StompError) -> String {
 async fn run(args: &Args) -> Result<(), String> {
     let hold = Duration::from_secs(args.get_or("hold-secs", "10").parse().unwrap_or(10));
     let tag = std::process::id();
-    let queue = format!("{}duplex-interop-{tag}", args.get_or("queue-prefix", "/queue/"));
-    let topic = format!("{}duplex-interop-{tag}", args.get_or("topic-prefix", "/topic/"));
+    let queue = format!(
+        "{}duplex-interop-{tag}",
+        args.get_or("queue-prefix", "/queue/")
+    );
+    let topic = format!(
+        "{}duplex-interop-{tag}",
+        args.get_or("topic-prefix", "/topic/")
+    );
 
     let mut c = connect(args).await?;
     let hb = c.session().negotiated_heart_beat();
     if hb.send_every.is_none() || hb.expect_every.is_none() {
         return Err(format!("heart-beats not negotiated both ways: {hb:?}"));
     }
-    step(&format!("connect (STOMP {:?}, heart-beats {hb:?})", c.session().version()));
+    step(&format!(
+        "connect (STOMP {:?}, heart-beats {hb:?})",
+        c.session().version()
+    ));
 
     // Topic: subscribe, send with a receipt, receive.
     let sub = c.subscribe(&topic, AckMode::Auto, &[]).await.map_err(e)?;
-    let r = c.send(&topic, "hello topic", &[], true).await.map_err(e)?.expect("receipt id");
+    let r = c
+        .send(&topic, "hello topic", &[], true)
+        .await
+        .map_err(e)?
+        .expect("receipt id");
     c.wait_receipt(&r).await.map_err(e)?;
     step("send with receipt");
     expect_body(&mut c, "hello topic").await?;
@@ -99,7 +118,13 @@ async fn run(args: &Args) -> Result<(), String> {
     c.unsubscribe(&sub).await.map_err(e)?;
 
     // Queue with client-individual acks: ACK one, NACK one (redelivered), ACK the rest.
-    c.subscribe(&queue, AckMode::ClientIndividual, &[("prefetch-count", "10")]).await.map_err(e)?;
+    c.subscribe(
+        &queue,
+        AckMode::ClientIndividual,
+        &[("prefetch-count", "10")],
+    )
+    .await
+    .map_err(e)?;
     for body in ["q1", "q2"] {
         c.send(&queue, body, &[], false).await.map_err(e)?;
     }
@@ -113,8 +138,12 @@ async fn run(args: &Args) -> Result<(), String> {
 
     // A transaction: nothing arrives before COMMIT.
     let tx = c.begin().await.map_err(e)?;
-    c.send(&queue, "t1", &[("transaction", tx.as_str())], false).await.map_err(e)?;
-    c.send(&queue, "t2", &[("transaction", tx.as_str())], false).await.map_err(e)?;
+    c.send(&queue, "t1", &[("transaction", tx.as_str())], false)
+        .await
+        .map_err(e)?;
+    c.send(&queue, "t2", &[("transaction", tx.as_str())], false)
+        .await
+        .map_err(e)?;
     if let Some(m) = next_message(&mut c, Duration::from_millis(500)).await? {
         return Err(format!("message before COMMIT: {:?}", m.body()));
     }
@@ -125,7 +154,9 @@ async fn run(args: &Args) -> Result<(), String> {
     }
     step("transaction BEGIN/SEND/COMMIT");
     let tx = c.begin().await.map_err(e)?;
-    c.send(&queue, "aborted", &[("transaction", tx.as_str())], false).await.map_err(e)?;
+    c.send(&queue, "aborted", &[("transaction", tx.as_str())], false)
+        .await
+        .map_err(e)?;
     c.abort(&tx).await.map_err(e)?;
     if let Some(m) = next_message(&mut c, Duration::from_millis(500)).await? {
         return Err(format!("aborted message delivered: {:?}", m.body()));
@@ -136,11 +167,18 @@ async fn run(args: &Args) -> Result<(), String> {
     if let Some(m) = next_message(&mut c, hold).await? {
         return Err(format!("unexpected message during hold: {:?}", m.body()));
     }
-    let r = c.send(&queue, "after-hold", &[], true).await.map_err(e)?.expect("receipt id");
+    let r = c
+        .send(&queue, "after-hold", &[], true)
+        .await
+        .map_err(e)?
+        .expect("receipt id");
     c.wait_receipt(&r).await.map_err(e)?;
     let m = expect_body(&mut c, "after-hold").await?;
     c.ack(&m, None).await.map_err(e)?;
-    step(&format!("heart-beats held for {} s of silence", hold.as_secs()));
+    step(&format!(
+        "heart-beats held for {} s of silence",
+        hold.as_secs()
+    ));
 
     c.disconnect().await.map_err(e)?;
     step("graceful DISCONNECT");

@@ -16,8 +16,8 @@
 
 mod clock;
 mod error;
-mod stream;
 pub mod stomp;
+mod stream;
 pub mod tls;
 pub mod ws;
 

@@ -113,7 +113,10 @@ impl StompClient {
                 }
                 return Ok(None);
             }
-            let deadline = self.session.poll_timeout().map(|at| self.clock.to_tokio(at));
+            let deadline = self
+                .session
+                .poll_timeout()
+                .map(|at| self.clock.to_tokio(at));
             let read = tokio::select! {
                 r = self.transport.read(&mut self.inbox) => Some(r?),
                 _ = async { match deadline { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => None,
@@ -140,7 +143,9 @@ impl StompClient {
         let result = loop {
             match self.next_event().await {
                 Ok(Some(ClientEvent::Receipt(r))) if &r == receipt => break Ok(()),
-                Ok(Some(ClientEvent::Error(frame))) => break Err(StompError::Server(Box::new(frame))),
+                Ok(Some(ClientEvent::Error(frame))) => {
+                    break Err(StompError::Server(Box::new(frame)))
+                }
                 Ok(Some(other)) => seen.push_back(other),
                 Ok(None) => break Err(StompError::Closed),
                 Err(e) => break Err(e),
@@ -183,13 +188,21 @@ impl StompClient {
     }
 
     /// ACK a message.
-    pub async fn ack(&mut self, message: &Message, tx: Option<&TransactionId>) -> Result<(), StompError> {
+    pub async fn ack(
+        &mut self,
+        message: &Message,
+        tx: Option<&TransactionId>,
+    ) -> Result<(), StompError> {
         self.session.ack(message, tx)?;
         self.flush().await
     }
 
     /// NACK a message.
-    pub async fn nack(&mut self, message: &Message, tx: Option<&TransactionId>) -> Result<(), StompError> {
+    pub async fn nack(
+        &mut self,
+        message: &Message,
+        tx: Option<&TransactionId>,
+    ) -> Result<(), StompError> {
         self.session.nack(message, tx)?;
         self.flush().await
     }

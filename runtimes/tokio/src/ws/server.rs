@@ -90,9 +90,10 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
                 request,
             ))
         }
-        ServerOutcome::HttpRequest { request, .. } => {
-            Ok(Incoming::Http(request, Box::new(HttpResponder { io, machine })))
-        }
+        ServerOutcome::HttpRequest { request, .. } => Ok(Incoming::Http(
+            request,
+            Box::new(HttpResponder { io, machine }),
+        )),
         ServerOutcome::Rejected { error, .. } => {
             write_all_queued(&mut machine, &mut io).await?;
             let _ = io.shutdown().await;
