@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod broker;
 pub mod rng;
 pub mod stomp;
 pub mod time;

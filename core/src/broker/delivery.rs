@@ -1,0 +1,437 @@
+//! Getting messages to sessions: topic fan-out, user destinations, queue dispatch with
+//! round-robin, prefetch and redelivery, the outbound queue and slow-consumer policy.
+
+use super::config::{DestinationClass, SlowConsumerPolicy};
+use super::queue::QueuedMessage;
+use super::{Broker, ConnId, InFlight, Kind, Output, Route, SubKey};
+use crate::stomp::AckMode;
+use crate::time::Instant;
+use bytes::Bytes;
+
+/// What became of one delivery attempt.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// Queued to the session as MESSAGE with this sequence number.
+    Sent { seq: u64, ack: AckMode },
+    /// Not given: the session is slow and the policy is [`SlowConsumerPolicy::DropNewest`].
+    Skipped,
+    /// The subscription or session is gone (possibly just now, as a slow consumer).
+    Gone,
+    /// The message cannot be encoded for that session (e.g. CR/LF in a 1.0 header).
+    Failed,
+}
+
+impl Broker {
+    /// Move the session's pending bytes into the outbound queue; signal the driver once.
+    pub(crate) fn flush(&mut self, now: Instant, id: ConnId) {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if let Some(bytes) = c.session.poll_transmit() {
+            c.outbound.push(now, bytes);
+            if !c.transmit_signalled {
+                c.transmit_signalled = true;
+                self.outputs.push_back(Output::Transmit(id));
+            }
+        }
+    }
+
+    /// Route a message from the application or a handler. False when unroutable.
+    pub(crate) fn route(
+        &mut self,
+        now: Instant,
+        destination: &str,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    ) -> bool {
+        match self.classify(destination) {
+            Kind::Topic => self.publish_topic(now, destination, &headers, &body),
+            Kind::Queue => self.enqueue(destination, headers, body),
+            Kind::User => match self.split_user_destination(destination) {
+                Some((user, rest)) => {
+                    let (user, rest) = (user.to_owned(), rest.to_owned());
+                    self.publish_user(now, &user, &rest, &headers, &body);
+                }
+                None => {
+                    self.count_unroutable();
+                    return false;
+                }
+            },
+            Kind::App | Kind::Unknown => {
+                self.count_unroutable();
+                return false;
+            }
+        }
+        self.stats.messages_in += 1;
+        true
+    }
+
+    pub(crate) fn count_unroutable(&mut self) {
+        self.stats.unroutable += 1;
+        self.stats.dropped += 1;
+    }
+
+    /// Every subscription whose pattern matches, in a fixed order.
+    pub(crate) fn publish_topic(
+        &mut self,
+        now: Instant,
+        destination: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+    ) {
+        let mut keys: Vec<SubKey> = self
+            .topics_exact
+            .get(destination)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        keys.extend(
+            self.topics_wild
+                .iter()
+                .filter(|(_, p)| p.matches(destination))
+                .map(|(k, _)| k.clone()),
+        );
+        keys.sort();
+        for key in keys {
+            let delivery = self.deliver(
+                now,
+                &key,
+                destination,
+                headers,
+                body,
+                DestinationClass::Topic,
+                false,
+            );
+            self.count_fan_out_miss(&delivery);
+        }
+    }
+
+    /// Every session of `user` with a user subscription matching `destination` (user-relative).
+    pub(crate) fn publish_user(
+        &mut self,
+        now: Instant,
+        user: &str,
+        destination: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+    ) {
+        let keys: Vec<SubKey> = match self.users.get(user) {
+            Some(subs) => subs
+                .iter()
+                .filter(|(_, p)| p.matches(destination))
+                .map(|(k, _)| k.clone())
+                .collect(),
+            None => return,
+        };
+        let shown = format!("{}{}", self.config.user_prefix, destination);
+        for key in keys {
+            let delivery = self.deliver(
+                now,
+                &key,
+                &shown,
+                headers,
+                body,
+                DestinationClass::User,
+                false,
+            );
+            self.count_fan_out_miss(&delivery);
+        }
+    }
+
+    fn count_fan_out_miss(&mut self, delivery: &Delivery) {
+        match delivery {
+            Delivery::Skipped => {
+                self.stats.slow_consumer_drops += 1;
+                self.stats.dropped += 1;
+            }
+            Delivery::Failed => self.count_unroutable(),
+            Delivery::Sent { .. } | Delivery::Gone => {}
+        }
+    }
+
+    /// Append to a queue (bounded by `max_queue_depth`) and mark it for dispatch.
+    pub(crate) fn enqueue(
+        &mut self,
+        destination: &str,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    ) {
+        let depth = self.config.max_queue_depth;
+        let q = self.queues.entry(destination.to_owned()).or_default();
+        if q.pending.len() >= depth {
+            self.stats.queue_overflow += 1;
+            self.stats.dropped += 1;
+            return;
+        }
+        q.pending.push_back(QueuedMessage {
+            destination: destination.to_owned(),
+            headers,
+            body,
+            redeliveries: 0,
+            avoid: None,
+        });
+        self.dirty.insert(destination.to_owned());
+    }
+
+    /// Put a message given back by `from` at the head of its queue, or drop it past the
+    /// redelivery limit.
+    pub(crate) fn requeue(&mut self, mut message: QueuedMessage, from: Option<SubKey>) {
+        message.redeliveries += 1;
+        if message.redeliveries > self.config.redelivery_limit {
+            self.stats.redelivery_exhausted += 1;
+            self.stats.dropped += 1;
+            return;
+        }
+        self.stats.redeliveries += 1;
+        message.avoid = from;
+        let dest = message.destination.clone();
+        self.queues
+            .entry(dest.clone())
+            .or_default()
+            .pending
+            .push_front(message);
+        self.dirty.insert(dest);
+    }
+
+    /// Dispatch every queue that may be able to deliver, until none can.
+    pub(crate) fn run_dispatch(&mut self, now: Instant) {
+        while let Some(dest) = self.dirty.pop_first() {
+            self.dispatch(now, &dest);
+        }
+    }
+
+    fn dispatch(&mut self, now: Instant, dest: &str) {
+        loop {
+            let Some(q) = self.queues.get_mut(dest) else {
+                return;
+            };
+            if q.is_idle() {
+                self.queues.remove(dest);
+                return;
+            }
+            if q.consumers.is_empty() {
+                return;
+            }
+            let Some(message) = q.pending.pop_front() else {
+                return;
+            };
+            let candidates = q.candidates(message.avoid.as_ref());
+            let mut placed = false;
+            for key in candidates {
+                if !self.has_prefetch_room(&key) {
+                    continue;
+                }
+                let delivery = self.deliver(
+                    now,
+                    &key,
+                    &message.destination,
+                    &message.headers,
+                    &message.body,
+                    DestinationClass::Queue,
+                    message.redeliveries > 0,
+                );
+                match delivery {
+                    Delivery::Sent { seq, ack } => {
+                        if let Some(q) = self.queues.get_mut(dest) {
+                            q.advance_past(&key);
+                        }
+                        if ack != AckMode::Auto {
+                            self.track(&key, seq, message.clone());
+                        }
+                        placed = true;
+                        break;
+                    }
+                    Delivery::Failed => {
+                        self.count_unroutable();
+                        placed = true;
+                        break;
+                    }
+                    Delivery::Skipped | Delivery::Gone => {}
+                }
+            }
+            if !placed {
+                // Every consumer is slow or at its prefetch limit: hold the message.
+                self.queues
+                    .entry(dest.to_owned())
+                    .or_default()
+                    .pending
+                    .push_front(message);
+                return;
+            }
+        }
+    }
+
+    fn has_prefetch_room(&self, key: &SubKey) -> bool {
+        let max = self.config.max_unacked_per_subscription;
+        self.conns
+            .get(&key.conn)
+            .and_then(|c| c.subs.get(&key.id))
+            .is_some_and(|s| s.ack == AckMode::Auto || s.unacked < max)
+    }
+
+    fn track(&mut self, key: &SubKey, seq: u64, message: QueuedMessage) {
+        if let Some(c) = self.conns.get_mut(&key.conn) {
+            if let Some(s) = c.subs.get_mut(&key.id) {
+                s.unacked += 1;
+            }
+            c.in_flight_ids
+                .insert(message_id(&self.id_prefix, seq), seq);
+            c.in_flight.insert(
+                seq,
+                InFlight {
+                    sub: key.id.clone(),
+                    message,
+                },
+            );
+        }
+    }
+
+    /// One MESSAGE to one subscription, unless the session is a slow consumer.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn deliver(
+        &mut self,
+        now: Instant,
+        key: &SubKey,
+        destination: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+        class: DestinationClass,
+        redelivered: bool,
+    ) -> Delivery {
+        let limits = self.config.outbound;
+        let Some(c) = self.conns.get_mut(&key.conn) else {
+            return Delivery::Gone;
+        };
+        let Some(ack) = c.subs.get(&key.id).filter(|_| !c.detached).map(|s| s.ack) else {
+            return Delivery::Gone;
+        };
+        if let Some(overrun) = c.outbound.overrun(now, &limits) {
+            return match self.config.slow_consumer.for_class(class) {
+                SlowConsumerPolicy::DropNewest => Delivery::Skipped,
+                SlowConsumerPolicy::Disconnect => {
+                    tracing::debug!(conn = %key.conn, ?overrun, "closing slow consumer");
+                    self.stats.slow_consumer_disconnects += 1;
+                    self.refuse(now, key.conn, &overrun.message(), None);
+                    Delivery::Gone
+                }
+            };
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let message_id = message_id(&self.id_prefix, seq);
+        let mut extra: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        if redelivered {
+            extra.push(("redelivered", "true"));
+        }
+        let sent = c.session.send_message(
+            &key.id,
+            destination,
+            &message_id,
+            None,
+            &extra,
+            body.clone(),
+        );
+        if let Err(error) = sent {
+            tracing::debug!(conn = %key.conn, %error, "MESSAGE not sent");
+            return Delivery::Failed;
+        }
+        self.stats.messages_out += 1;
+        self.flush(now, key.conn);
+        Delivery::Sent { seq, ack }
+    }
+
+    /// Stop routing to and from `id`: drop its subscriptions and transactions, give its unacked
+    /// queue messages back. With `close`, tell the driver to close the transport.
+    pub(crate) fn detach(&mut self, id: ConnId, close: bool) {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if c.detached {
+            return;
+        }
+        c.detached = true;
+        c.transactions.clear();
+        let subs: Vec<_> = c.subs.keys().cloned().collect();
+        for sub in subs {
+            self.remove_subscription(id, &sub);
+        }
+        if close {
+            self.outputs.push_back(Output::Close(id));
+        }
+    }
+
+    /// Unindex one subscription and give its unacked messages back, in delivery order.
+    pub(crate) fn remove_subscription(&mut self, id: ConnId, sub: &crate::stomp::SubscriptionId) {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let Some(s) = c.subs.remove(sub) else {
+            return;
+        };
+        let seqs: Vec<u64> = c
+            .in_flight
+            .iter()
+            .filter(|(_, f)| &f.sub == sub)
+            .map(|(seq, _)| *seq)
+            .collect();
+        let mut returned = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if let Some(f) = c.in_flight.remove(&seq) {
+                returned.push(f.message);
+            }
+            c.in_flight_ids.remove(&message_id(&self.id_prefix, seq));
+        }
+        let key = SubKey {
+            conn: id,
+            id: sub.clone(),
+        };
+        match s.route {
+            Route::Topic(p) => {
+                if p.is_literal() {
+                    self.unindex_exact_topic(&key, &p);
+                } else {
+                    self.topics_wild.remove(&key);
+                }
+            }
+            Route::Queue(q) => {
+                if let Some(queue) = self.queues.get_mut(&q) {
+                    queue.remove_consumer(&key);
+                }
+                self.dirty.insert(q);
+            }
+            Route::User => {
+                let principal = self.conns.get(&id).and_then(|c| c.principal.clone());
+                if let Some(p) = principal {
+                    if let Some(m) = self.users.get_mut(&p) {
+                        m.remove(&key);
+                        if m.is_empty() {
+                            self.users.remove(&p);
+                        }
+                    }
+                }
+            }
+        }
+        // Reverse, so pushing each to the front keeps the original order.
+        for message in returned.into_iter().rev() {
+            self.requeue(message, Some(key.clone()));
+        }
+    }
+
+    fn unindex_exact_topic(&mut self, key: &SubKey, pattern: &super::Pattern) {
+        let dest = pattern.as_str();
+        if let Some(set) = self.topics_exact.get_mut(dest) {
+            set.remove(key);
+            if set.is_empty() {
+                self.topics_exact.remove(dest);
+            }
+        }
+    }
+}
+
+/// `message-id` values: a per-broker random prefix and a sequence number, unique per
+/// delivery (a redelivered message gets a new one, as RabbitMQ does).
+pub(crate) fn message_id(prefix: &str, seq: u64) -> String {
+    format!("{prefix}-{seq}")
+}

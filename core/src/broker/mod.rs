@@ -1,0 +1,444 @@
+//! A sans-IO STOMP broker: sessions in, deliveries out.
+//!
+//! The [`Broker`] owns one [`ServerSession`] per transport connection and routes what they
+//! receive, in the spirit of Spring's simple broker:
+//! - `/topic/**` fans out to every matching subscription (wildcards: see [`pattern`](self#wildcards));
+//! - `/queue/**` gives each message to exactly one subscription, round-robin, with
+//!   `client`/`client-individual` acknowledgement, NACK redelivery and a redelivery limit;
+//! - `/user/**` reaches only the sessions of one principal;
+//! - `/app/**` SENDs go to registered handlers (or out as [`Output::AppMessage`]).
+//!
+//! It does no I/O and reads no clock, so the same broker runs under tokio, smol, mio and the
+//! deterministic simulator. The full rule book, with defaults and the tests that keep each
+//! rule, is `spec-notes/broker.md`.
+//!
+//! # Wildcards
+//! Subscriptions to topic and user destinations may be patterns. Destinations are split into
+//! segments at [`BrokerConfig::path_separator`] (default `/`); `**` as a whole segment matches
+//! any number of segments, `*` matches any run of characters within one segment (`/topic/*`,
+//! `/topic/chat.*`), `?` one character. Queue subscriptions must be literal. Handler patterns
+//! may also hold `{name}` segments, captured as path variables.
+
+mod app;
+mod authz;
+mod config;
+mod delivery;
+mod outbound;
+mod pattern;
+mod queue;
+mod routing;
+mod stats;
+
+pub use app::{AppMessage, HandlerContext};
+pub use authz::{Authorizer, DefaultAuthorizer, PermitAll};
+pub use config::{
+    BrokerConfig, DestinationClass, OutboundLimits, SlowConsumerPolicies, SlowConsumerPolicy,
+};
+pub use stats::BrokerStats;
+
+use crate::rng::RandomSource;
+use crate::stomp::{
+    AckMode, Acknowledgement, Authenticator, Frame, ServerSession, SubscriptionId, TransactionId,
+};
+use crate::time::Instant;
+use app::Handler;
+use authz::SharedAuthenticator;
+use bytes::Bytes;
+use outbound::Outbound;
+use pattern::Pattern;
+use queue::{Queue, QueuedMessage};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// A transport connection, named by the driver (any value unique among open connections).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "conn-{}", self.0)
+    }
+}
+
+/// What the driver must do next, from [`Broker::poll_output`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Bytes are waiting for this connection: call [`Broker::take_transmit`] when the transport
+    /// can take them. Reported once until they are taken.
+    Transmit(ConnId),
+    /// The session is over: take the remaining bytes, write them, close the transport, then
+    /// call [`Broker::handle_closed`].
+    Close(ConnId),
+    /// A SEND to an application destination that no registered handler matched. Handle it
+    /// asynchronously and answer with [`Broker::publish`] / [`Broker::send_to_user`]; if
+    /// nobody handles it, it is simply gone (the broker does not know your application).
+    AppMessage(AppMessage),
+}
+
+/// Misuse of the broker API by its driver.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerError {
+    /// [`Broker::open`] with an id that is already open.
+    #[error("connection {0} is already open")]
+    DuplicateConnection(ConnId),
+    /// A handler pattern outside every app prefix.
+    #[error("handler pattern {0:?} is not under an application prefix")]
+    NotAnAppDestination(String),
+    /// [`Broker::publish`] to a destination that is not a topic, queue or user destination.
+    #[error("no route to destination {0:?}")]
+    Unroutable(String),
+}
+
+/// A subscription as the broker indexes it: its connection and its id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct SubKey {
+    pub(crate) conn: ConnId,
+    pub(crate) id: SubscriptionId,
+}
+
+/// Where a subscription listens.
+#[derive(Clone, Debug)]
+pub(crate) enum Route {
+    Topic(Pattern),
+    Queue(String),
+    /// Indexed in `Broker::users` by principal, with a pattern over the user-relative
+    /// destination (`/queue/x` for `/user/queue/x`).
+    User,
+}
+
+#[derive(Debug)]
+pub(crate) struct Subscription {
+    pub(crate) route: Route,
+    pub(crate) ack: AckMode,
+    pub(crate) unacked: usize,
+}
+
+/// A queue message delivered to a `client`/`client-individual` subscription, not yet acked.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    pub(crate) sub: SubscriptionId,
+    pub(crate) message: QueuedMessage,
+}
+
+/// A frame buffered in a transaction until COMMIT.
+#[derive(Debug)]
+pub(crate) enum TxOp {
+    Send { destination: String, frame: Frame },
+    Ack(Acknowledgement),
+    Nack(Acknowledgement),
+}
+
+pub(crate) struct Conn {
+    pub(crate) session: ServerSession,
+    pub(crate) principal: Option<String>,
+    pub(crate) outbound: Outbound,
+    pub(crate) transmit_signalled: bool,
+    /// No longer routed to or from (session closed, refused, slow, or transport gone).
+    pub(crate) detached: bool,
+    pub(crate) subs: BTreeMap<SubscriptionId, Subscription>,
+    /// By delivery sequence number, so `client` ACKs can cover every earlier message.
+    pub(crate) in_flight: BTreeMap<u64, InFlight>,
+    pub(crate) in_flight_ids: HashMap<String, u64>,
+    pub(crate) transactions: HashMap<TransactionId, Vec<TxOp>>,
+}
+
+/// Where a destination routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Topic,
+    Queue,
+    App,
+    User,
+    Unknown,
+}
+
+/// A sans-IO STOMP broker owning every server session.
+///
+/// - Getters: [`stats`](Self::stats), [`is_open`](Self::is_open),
+///   [`outbound_len`](Self::outbound_len).
+/// - Inputs: [`open`](Self::open), [`handle_input`](Self::handle_input),
+///   [`handle_closed`](Self::handle_closed), [`handle_timeout`](Self::handle_timeout).
+/// - Application calls: [`register_handler`](Self::register_handler),
+///   [`publish`](Self::publish), [`send_to_user`](Self::send_to_user).
+/// - Outputs: [`poll_output`](Self::poll_output) (then [`take_transmit`](Self::take_transmit)
+///   for each [`Output::Transmit`]), [`poll_timeout`](Self::poll_timeout).
+///
+/// After any input or call: drain `poll_output` (taking transmits as the transports allow),
+/// then re-arm the timer with `poll_timeout`. Bytes not yet taken count against
+/// [`BrokerConfig::outbound`]: a driver should call `take_transmit` only when it can write, so
+/// the broker sees the backlog of a slow peer.
+pub struct Broker {
+    pub(crate) config: BrokerConfig,
+    authenticator: SharedAuthenticator,
+    pub(crate) authorizer: Box<dyn Authorizer>,
+    rng: Box<dyn RandomSource>,
+    pub(crate) id_prefix: String,
+    pub(crate) next_seq: u64,
+    pub(crate) last_now: Instant,
+    pub(crate) conns: BTreeMap<ConnId, Conn>,
+    pub(crate) topics_exact: HashMap<String, BTreeSet<SubKey>>,
+    pub(crate) topics_wild: BTreeMap<SubKey, Pattern>,
+    pub(crate) users: HashMap<String, BTreeMap<SubKey, Pattern>>,
+    pub(crate) queues: HashMap<String, Queue>,
+    /// Queues that may be able to deliver: new message, new consumer, freed prefetch.
+    pub(crate) dirty: BTreeSet<String>,
+    pub(crate) handlers: Vec<(Pattern, Handler)>,
+    pub(crate) outputs: VecDeque<Output>,
+    pub(crate) stats: BrokerStats,
+}
+
+impl fmt::Debug for Broker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Broker")
+            .field("connections", &self.conns.len())
+            .field("queues", &self.queues.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Broker {
+    /// A broker with no connections. `authenticator` checks every CONNECT; `authorizer` every
+    /// SUBSCRIBE and SEND (use [`DefaultAuthorizer`] unless you know better); `rng` draws
+    /// session ids and the message-id prefix.
+    pub fn new(
+        now: Instant,
+        config: BrokerConfig,
+        authenticator: Box<dyn Authenticator>,
+        authorizer: Box<dyn Authorizer>,
+        mut rng: Box<dyn RandomSource>,
+    ) -> Self {
+        let mut prefix = [0u8; 4];
+        rng.fill_bytes(&mut prefix);
+        Broker {
+            config,
+            authenticator: SharedAuthenticator(Arc::new(Mutex::new(authenticator))),
+            authorizer,
+            rng,
+            id_prefix: prefix.iter().map(|b| format!("{b:02x}")).collect(),
+            next_seq: 0,
+            last_now: now,
+            conns: BTreeMap::new(),
+            topics_exact: HashMap::new(),
+            topics_wild: BTreeMap::new(),
+            users: HashMap::new(),
+            queues: HashMap::new(),
+            dirty: BTreeSet::new(),
+            handlers: Vec::new(),
+            outputs: VecDeque::new(),
+            stats: BrokerStats::default(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &BrokerStats {
+        &self.stats
+    }
+
+    /// Whether `conn` is open (opened and not yet [`handle_closed`](Self::handle_closed)).
+    pub fn is_open(&self, conn: ConnId) -> bool {
+        self.conns.contains_key(&conn)
+    }
+
+    /// Bytes queued for `conn` that the transport has not taken.
+    pub fn outbound_len(&self, conn: ConnId) -> usize {
+        self.conns.get(&conn).map_or(0, |c| c.outbound.len())
+    }
+
+    /// A transport connected (after the WebSocket handshake, if any): start its STOMP session.
+    /// It must CONNECT within [`ServerConfig::connect_timeout`](crate::stomp::ServerConfig::connect_timeout).
+    pub fn open(&mut self, now: Instant, conn: ConnId) -> Result<(), BrokerError> {
+        if self.conns.contains_key(&conn) {
+            return Err(BrokerError::DuplicateConnection(conn));
+        }
+        self.last_now = self.last_now.max(now);
+        let session = ServerSession::new(
+            now,
+            self.config.session.clone(),
+            self.authenticator.clone(),
+            self.rng.as_mut(),
+        );
+        self.conns.insert(
+            conn,
+            Conn {
+                session,
+                principal: None,
+                outbound: Outbound::default(),
+                transmit_signalled: false,
+                detached: false,
+                subs: BTreeMap::new(),
+                in_flight: BTreeMap::new(),
+                in_flight_ids: HashMap::new(),
+                transactions: HashMap::new(),
+            },
+        );
+        self.stats.connections += 1;
+        self.stats.connections_total += 1;
+        Ok(())
+    }
+
+    /// Bytes received on `conn`. Unknown or closed connections are ignored (a late read).
+    pub fn handle_input(&mut self, now: Instant, conn: ConnId, data: &[u8]) {
+        self.last_now = self.last_now.max(now);
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.session.handle_input(now, data);
+        self.drain_session(now, conn);
+    }
+
+    /// The transport of `conn` is gone: its subscriptions end, its open transactions are
+    /// discarded and its unacked queue messages are redelivered to other consumers.
+    pub fn handle_closed(&mut self, now: Instant, conn: ConnId) {
+        self.last_now = self.last_now.max(now);
+        if self.conns.contains_key(&conn) {
+            self.detach(conn, false);
+            self.conns.remove(&conn);
+            self.stats.connections -= 1;
+            self.run_dispatch(now);
+        }
+    }
+
+    /// Fire the session timers due at `now` (connect timeout, heart-beats); a no-op early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
+        let due: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.session.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.session.handle_timeout(now);
+                self.drain_session(now, id);
+            }
+        }
+    }
+
+    /// The next thing for the driver to do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Every byte queued for `conn`, as one buffer. Queue messages held back from it as a slow
+    /// consumer may be delivered right away (another [`Output::Transmit`] follows).
+    pub fn take_transmit(&mut self, conn: ConnId) -> Option<Bytes> {
+        let c = self.conns.get_mut(&conn)?;
+        c.transmit_signalled = false;
+        let bytes = c.outbound.take();
+        let queues: Vec<String> = c
+            .subs
+            .values()
+            .filter_map(|s| match &s.route {
+                Route::Queue(q) => Some(q.clone()),
+                _ => None,
+            })
+            .collect();
+        if !queues.is_empty() && !c.detached {
+            self.dirty.extend(queues);
+            self.run_dispatch(self.last_now);
+        }
+        bytes
+    }
+
+    /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout) has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.conns
+            .values()
+            .filter_map(|c| c.session.poll_timeout())
+            .min()
+    }
+
+    /// Run `handler` for SENDs to destinations matching `pattern` (e.g. `/app/chat/{room}`);
+    /// the first registered match wins. Handlers run inside the broker, synchronously; their
+    /// replies are routed before the SEND's RECEIPT.
+    pub fn register_handler(
+        &mut self,
+        pattern: &str,
+        handler: impl FnMut(&mut HandlerContext, &AppMessage) + Send + 'static,
+    ) -> Result<(), BrokerError> {
+        if self.classify(pattern) != Kind::App {
+            return Err(BrokerError::NotAnAppDestination(pattern.to_owned()));
+        }
+        let pattern = Pattern::parse(pattern, self.config.path_separator, true);
+        self.handlers.push((pattern, Box::new(handler)));
+        Ok(())
+    }
+
+    /// Publish a message from the application to a topic, a queue, or
+    /// `/user/{name}/…`. `headers` are added to the MESSAGE.
+    pub fn publish(
+        &mut self,
+        now: Instant,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<(), BrokerError> {
+        self.last_now = self.last_now.max(now);
+        let headers = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        let routed = self.route(now, destination, headers, body.into());
+        self.run_dispatch(now);
+        if routed {
+            Ok(())
+        } else {
+            Err(BrokerError::Unroutable(destination.to_owned()))
+        }
+    }
+
+    /// Send to every session of `user` subscribed to `/user{destination}` (e.g. `user`
+    /// `"alice"`, `destination` `"/queue/ticks"` reaches Alice's `/user/queue/ticks`).
+    pub fn send_to_user(
+        &mut self,
+        now: Instant,
+        user: &str,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) {
+        self.last_now = self.last_now.max(now);
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        self.stats.messages_in += 1;
+        self.publish_user(now, user, destination, &headers, &body.into());
+        self.run_dispatch(now);
+    }
+
+    /// Which kind of destination `destination` is.
+    pub(crate) fn classify(&self, destination: &str) -> Kind {
+        let sep = self.config.path_separator;
+        let any = |prefixes: &[String]| {
+            prefixes
+                .iter()
+                .any(|p| config::has_prefix(destination, p, sep))
+        };
+        if any(&self.config.topic_prefixes) {
+            Kind::Topic
+        } else if any(&self.config.queue_prefixes) {
+            Kind::Queue
+        } else if any(&self.config.app_prefixes) {
+            Kind::App
+        } else if config::has_prefix(destination, &self.config.user_prefix, sep) {
+            Kind::User
+        } else {
+            Kind::Unknown
+        }
+    }
+
+    /// `/user/{name}/rest` → (`name`, `/rest`).
+    pub(crate) fn split_user_destination<'d>(
+        &self,
+        destination: &'d str,
+    ) -> Option<(&'d str, &'d str)> {
+        let rest = destination.strip_prefix(self.config.user_prefix.as_str())?;
+        let rest = rest.strip_prefix('/')?;
+        let slash = rest.find('/')?;
+        Some((&rest[..slash], &rest[slash..]))
+    }
+}
