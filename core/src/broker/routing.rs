@@ -25,13 +25,7 @@ const NOT_PASSED_THROUGH: &[&str] = &[
 impl Broker {
     /// Act on every event the session of `id` has, then flush and dispatch.
     pub(crate) fn drain_session(&mut self, now: Instant, id: ConnId) {
-        loop {
-            let Some(c) = self.conns.get_mut(&id) else {
-                break;
-            };
-            let Some(event) = c.session.poll_event() else {
-                break;
-            };
+        while let Some(event) = self.conns.get_mut(&id).and_then(|c| c.session.poll_event()) {
             self.on_event(now, id, event);
         }
         self.flush(now, id);
