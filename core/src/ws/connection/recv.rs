@@ -157,7 +157,7 @@ impl Connection {
     fn dispatch(&mut self, header: FrameHeader, payload: Bytes) {
         match header.opcode {
             OpCode::Ping => {
-                if self.config.auto_pong && self.state == State::Open {
+                if self.config.auto_pong && self.state != State::Closed {
                     self.write_frame(OpCode::Pong, true, &payload);
                 }
                 self.events.push_back(Event::Ping(payload));

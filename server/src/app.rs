@@ -1,0 +1,160 @@
+//! The demo application: a chat room and a live ticker whose filter each user sets.
+//!
+//! - `/app/chat` (JSON `{kind: join|say|leave, nick, text}`) → `/topic/chat`, the nick checked
+//!   against the sender's principal;
+//! - `/app/filter` (JSON `{symbols: [...]}`) stores the sender's filter; the ticker sends each
+//!   user only the ticks that match it, to `/user/queue/ticks`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use duplex_core::broker::{AppMessage, Broker, HandlerContext};
+
+use crate::hub::Hub;
+
+/// The symbols the built-in ticker quotes.
+pub const SYMBOLS: [&str; 6] = ["ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI", "STARK"];
+
+/// Filters by principal.
+pub type Filters = Arc<Mutex<HashMap<String, Vec<String>>>>;
+
+/// Register the chat and filter handlers.
+pub fn register(broker: &mut Broker, filters: Filters) {
+    broker
+        .register_handler("/app/chat", |ctx: &mut HandlerContext, m: &AppMessage| {
+            let Ok(text) = std::str::from_utf8(m.body()) else {
+                return;
+            };
+            let kind = json_str(text, "kind").unwrap_or_default();
+            if !matches!(kind.as_str(), "join" | "say" | "leave") {
+                return;
+            }
+            let said = json_str(text, "text").unwrap_or_default();
+            let body = format!(
+                "{{\"kind\":{},\"nick\":{},\"text\":{}}}",
+                json_quote(&kind),
+                json_quote(&m.principal),
+                json_quote(&said)
+            );
+            ctx.publish("/topic/chat", body);
+        })
+        .expect("/app/chat is under /app");
+    broker
+        .register_handler(
+            "/app/filter",
+            move |_ctx: &mut HandlerContext, m: &AppMessage| {
+                let Ok(text) = std::str::from_utf8(m.body()) else {
+                    return;
+                };
+                let wanted: Vec<String> = SYMBOLS
+                    .iter()
+                    .filter(|s| text.contains(&format!("\"{s}\"")))
+                    .map(|s| s.to_string())
+                    .collect();
+                filters.lock().unwrap().insert(m.principal.clone(), wanted);
+            },
+        )
+        .expect("/app/filter is under /app");
+}
+
+/// Publish a tick every `every`, to the users whose filter lists its symbol.
+pub async fn run_ticker(hub: Arc<Hub>, filters: Filters, every: Duration) {
+    let mut prices: Vec<f64> = (0..SYMBOLS.len())
+        .map(|i| 100.0 + 10.0 * i as f64)
+        .collect();
+    let mut step: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        step ^= step << 13;
+        step ^= step >> 7;
+        step ^= step << 17;
+        let i = (step % SYMBOLS.len() as u64) as usize;
+        prices[i] *= 1.0 + ((step >> 8) % 200) as f64 / 10_000.0 - 0.01;
+        let symbol = SYMBOLS[i];
+        let body = format!("{{\"symbol\":\"{symbol}\",\"price\":{:.2}}}", prices[i]);
+        let users: Vec<String> = filters
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, wanted)| wanted.iter().any(|w| w == symbol))
+            .map(|(user, _)| user.clone())
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        let now = hub.now();
+        hub.with(|b| {
+            for user in &users {
+                b.send_to_user(
+                    now,
+                    user,
+                    "/queue/ticks",
+                    &[("content-type", "application/json")],
+                    body.clone(),
+                );
+            }
+        });
+    }
+}
+
+/// The string value of `"key": "…"` in a flat JSON object (enough for the page's messages).
+fn json_str(json: &str, key: &str) -> Option<String> {
+    let at = json.find(&format!("\"{key}\""))? + key.len() + 2;
+    let rest = json[at..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.push(
+                        char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('\u{fffd}'),
+                    );
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// `s` as a JSON string literal.
+fn json_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_of_awkward_text() {
+        let text = "say \"hi\" \\ and\nbye ✓";
+        let doc = format!("{{\"kind\":\"say\",\"text\":{}}}", json_quote(text));
+        assert_eq!(json_str(&doc, "text").as_deref(), Some(text));
+        assert_eq!(json_str(&doc, "kind").as_deref(), Some("say"));
+        assert_eq!(json_str(&doc, "nick"), None);
+    }
+}
