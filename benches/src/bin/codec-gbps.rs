@@ -6,7 +6,8 @@
 //! cargo run --release -p duplex-bench --bin codec-gbps -- --all   # 20 B, 1 KiB, 16 KiB, 1 MiB
 //! ```
 //!
-//! Options: `--all` (every size), `--secs S` (time per workload, default 1).
+//! Options: `--all` (every size), `--size N` (one payload size in bytes), `--secs S` (time per
+//! workload, default 1), `--only decode|encode|mask|memcpy` (one workload, e.g. under `perf`).
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,8 @@ fn measure(w: &mut impl Workload, secs: f64) -> f64 {
 fn main() {
     let mut all = false;
     let mut secs = 1.0;
+    let mut only: Option<String> = None;
+    let mut size: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -47,13 +50,38 @@ fn main() {
                     .and_then(|s| s.parse().ok())
                     .expect("--secs takes a number")
             }
+            "--only" => only = args.next(),
+            "--size" => size = args.next().and_then(|s| s.parse().ok()),
             other => {
-                eprintln!("usage: codec-gbps [--all] [--secs S]   (unknown argument {other:?})");
+                eprintln!(
+                    "usage: codec-gbps [--all] [--size N] [--secs S] [--only decode|encode|mask|memcpy] \
+                     (unknown argument {other:?})"
+                );
                 std::process::exit(2);
             }
         }
     }
-    let sizes: Vec<usize> = if all { SIZES.to_vec() } else { vec![16 * 1024] };
+    let sizes: Vec<usize> = match (size, all) {
+        (Some(n), _) => vec![n],
+        (None, true) => SIZES.to_vec(),
+        (None, false) => vec![16 * 1024],
+    };
+    if let Some(which) = only {
+        for size in sizes {
+            let gbps = match which.as_str() {
+                "decode" => measure(&mut Decode::new(size), secs),
+                "encode" => measure(&mut Encode::new(size), secs),
+                "mask" => measure(&mut Mask::new(size), secs),
+                "memcpy" => measure(&mut Memcpy::new(size), secs),
+                other => {
+                    eprintln!("--only takes decode, encode, mask or memcpy, not {other:?}");
+                    std::process::exit(2);
+                }
+            };
+            println!("{which} {}: {gbps:.2} GB/s", size_name(size));
+        }
+        return;
+    }
     println!(
         "{:<8} {:>16} {:>14} {:>12} {:>12} {:>16} {:>12}",
         "payload",
