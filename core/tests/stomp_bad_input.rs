@@ -295,3 +295,17 @@ proptest! {
         }
     }
 }
+
+/// Limits as large as `usize::MAX` mean "no limit", not an overflow (found by the
+/// `stomp_decoder` fuzz target).
+#[test]
+fn stomp_decoder_with_unbounded_limits_does_not_overflow() {
+    use duplex_core::stomp::{Decoded, Decoder, Limits, Version};
+    let limits = Limits {
+        max_headers: usize::MAX,
+        ..Limits::default()
+    };
+    let mut decoder = Decoder::new(Version::V1_2, limits);
+    decoder.feed(b"SEND\ndestination:/q\n\n\0");
+    assert!(matches!(decoder.decode(), Ok(Some(Decoded::Frame(_)))));
+}

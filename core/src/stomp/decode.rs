@@ -242,7 +242,7 @@ impl Decoder {
                 return Ok(Some(self.scan));
             }
             self.lines += 1;
-            if self.lines > l.max_headers + 1 {
+            if self.lines - 1 > l.max_headers {
                 return Err(DecodeError::TooManyHeaders {
                     limit: l.max_headers,
                 });
