@@ -65,10 +65,7 @@ async fn run_stomp<S: AsyncRead + AsyncWrite + Unpin>(mut ws: WebSocket<S>, hub:
             _ = signal.wake.notified() => {
                 let bytes = hub.with(|b| b.take_transmit(conn));
                 if let Some(bytes) = bytes {
-                    let message = match std::str::from_utf8(&bytes) {
-                        Ok(_) => Message::Text(duplex_core::ws::Utf8Bytes::try_from_bytes(bytes).expect("checked")),
-                        Err(_) => Message::Binary(bytes),
-                    };
+                    let message = Message::text_or_binary(bytes);
                     if ws.send(&message).await.is_err() {
                         break;
                     }

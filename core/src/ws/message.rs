@@ -79,6 +79,16 @@ pub enum Message {
 }
 
 impl Message {
+    /// A text message when `bytes` are UTF-8, otherwise a binary one (validated once, no copy).
+    /// What byte-stream protocols riding on WebSocket, such as STOMP, send: browsers' clients
+    /// expect text frames, and binary bodies still get through.
+    pub fn text_or_binary(bytes: Bytes) -> Message {
+        match Utf8Bytes::try_from_bytes(bytes) {
+            Ok(text) => Message::Text(text),
+            Err(bytes) => Message::Binary(bytes),
+        }
+    }
+
     /// The payload bytes.
     pub fn payload(&self) -> &Bytes {
         match self {
@@ -103,4 +113,17 @@ pub enum MessageKind {
     Text,
     /// Binary.
     Binary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_or_binary_picks_by_utf8() {
+        let text = Message::text_or_binary(Bytes::from_static("SEND\n\n✓\0".as_bytes()));
+        assert_eq!(text.kind(), MessageKind::Text);
+        let binary = Message::text_or_binary(Bytes::from_static(b"\xff\x00"));
+        assert_eq!(binary, Message::Binary(Bytes::from_static(b"\xff\x00")));
+    }
 }

@@ -237,7 +237,7 @@ impl StompClient {
     /// Write what the session has queued.
     pub async fn flush(&mut self) -> Result<(), StompError> {
         while let Some(bytes) = self.session.poll_transmit() {
-            self.transport.write(&bytes).await?;
+            self.transport.write(bytes).await?;
         }
         Ok(())
     }

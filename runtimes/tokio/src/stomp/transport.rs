@@ -49,18 +49,15 @@ impl Transport {
 
     /// Write STOMP bytes. Over WebSocket they go as one text message when they are UTF-8 (what
     /// browsers' STOMP clients expect), otherwise as one binary message.
-    pub(crate) async fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+    pub(crate) async fn write(&mut self, data: bytes::Bytes) -> Result<(), Error> {
         match self {
             Transport::Stream(s) => {
-                s.write_all(data).await?;
+                s.write_all(&data).await?;
                 s.flush().await?;
                 Ok(())
             }
             Transport::WebSocket(ws) => {
-                let message = match std::str::from_utf8(data) {
-                    Ok(text) => Message::Text(text.to_owned().into()),
-                    Err(_) => Message::Binary(bytes::Bytes::copy_from_slice(data)),
-                };
+                let message = Message::text_or_binary(data);
                 ws.send(&message).await
             }
         }
