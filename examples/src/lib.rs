@@ -1,4 +1,10 @@
 //! Shared bits of the example binaries: a tiny flag parser and the runtime choice.
+//!
+//! Each runtime's versions of the examples live in their own module (`smol_rt`, `mio_rt`); the
+//! binaries in `src/bin` pick one by `--runtime`.
+
+pub mod mio_rt;
+pub mod smol_rt;
 
 use std::collections::HashMap;
 
@@ -55,6 +61,10 @@ pub fn fail(usage: &str, why: &str) -> ! {
 pub enum Runtime {
     /// `duplex-tokio`.
     Tokio,
+    /// `duplex-smol`.
+    Smol,
+    /// `duplex-mio`.
+    Mio,
 }
 
 impl Runtime {
@@ -62,8 +72,12 @@ impl Runtime {
     pub fn parse(name: &str, usage: &str) -> Runtime {
         match name {
             "tokio" => Runtime::Tokio,
-            "smol" | "mio" => fail(usage, &format!("runtime {name:?} is not available yet")),
-            other => fail(usage, &format!("unknown runtime {other:?} (tokio)")),
+            "smol" => Runtime::Smol,
+            "mio" => Runtime::Mio,
+            other => fail(
+                usage,
+                &format!("unknown runtime {other:?} (tokio, smol, mio)"),
+            ),
         }
     }
 }

@@ -2,6 +2,7 @@
 """Round trip from a Python `websockets` client to one of our echo servers.
 
 Usage: py_client.py --url ws://127.0.0.1:9004
+       py_client.py --url wss://127.0.0.1:9009 --cafile cert.pem
 
 Sends text (including non-ASCII), empty and fragmented messages, binary (small and 1 MiB), a ping,
 then closes with 1000; checks every echo is byte-exact and of the same type, the pong matches the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import ssl
 import sys
 
 from websockets.asyncio.client import connect
@@ -51,10 +53,12 @@ async def echo(ws, name: str, payload) -> None:
           "" if same_type and got == expected else f"sent {describe(expected)}, got {describe(got)}")
 
 
-async def session(url: str, compression: str | None, full: bool) -> None:
+async def session(url: str, compression: str | None, full: bool,
+                  ssl_context: ssl.SSLContext | None) -> None:
     label = "deflate offered" if compression else "no extensions"
     print(f"connection ({label}) to {url}", flush=True)
-    async with connect(url, compression=compression, proxy=None, max_size=64 * 2**20,
+    extra = {"ssl": ssl_context} if ssl_context is not None else {}
+    async with connect(url, compression=compression, proxy=None, max_size=64 * 2**20, **extra,
                        ping_interval=None, open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
         ext = ws.response.headers.get("Sec-WebSocket-Extensions")
         print(f"  negotiated extensions: {ext!r}", flush=True)
@@ -83,10 +87,14 @@ async def session(url: str, compression: str | None, full: bool) -> None:
 async def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="ws://127.0.0.1:9004")
+    ap.add_argument("--cafile", help="PEM certificate to trust for wss:// (self-signed)")
     args = ap.parse_args()
+    ssl_context = None
+    if args.cafile:
+        ssl_context = ssl.create_default_context(cafile=args.cafile)
     for compression, full in ((None, True), ("deflate", False)):
         try:
-            await session(args.url, compression, full)
+            await session(args.url, compression, full, ssl_context)
         except Exception as e:  # noqa: BLE001
             check(f"session ({compression or 'no extensions'}) completed", False, repr(e))
     failed = [r for r in results if not r[1]]

@@ -8,7 +8,7 @@ use duplex_tokio::duplex_core::ws::{Event, Message};
 use duplex_tokio::ws::connect;
 
 const USAGE: &str =
-    "usage: echo-client [--runtime tokio] [--url ws://127.0.0.1:9001] [--agent duplex-tokio]";
+    "usage: echo-client [--runtime tokio|smol|mio] [--url ws://127.0.0.1:9001] [--agent duplex-tokio]";
 
 fn main() {
     let args = Args::parse(USAGE);
@@ -24,6 +24,10 @@ fn main() {
                 fail(USAGE, &e.to_string());
             }
         }
+        Runtime::Smol => duplex_examples::smol_rt::echo_client(url.trim_end_matches('/'), &agent)
+            .unwrap_or_else(|e| fail(USAGE, &e)),
+        Runtime::Mio => duplex_examples::mio_rt::echo_client(url.trim_end_matches('/'), &agent)
+            .unwrap_or_else(|e| fail(USAGE, &e)),
     }
 }
 

@@ -8,7 +8,7 @@ use duplex_tokio::ws::{accept_with, AcceptOptions, Incoming};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-const USAGE: &str = "usage: echo-server [--runtime tokio] [--listen 127.0.0.1:9001] [--tls-cert FILE --tls-key FILE]";
+const USAGE: &str = "usage: echo-server [--runtime tokio|smol|mio] [--listen 127.0.0.1:9001] [--tls-cert FILE --tls-key FILE]";
 
 fn main() {
     let args = Args::parse(USAGE);
@@ -19,6 +19,12 @@ fn main() {
             if let Err(e) = rt.block_on(serve_tokio(&listen, &args)) {
                 fail(USAGE, &e.to_string());
             }
+        }
+        Runtime::Smol => {
+            duplex_examples::smol_rt::echo_server(&args).unwrap_or_else(|e| fail(USAGE, &e))
+        }
+        Runtime::Mio => {
+            duplex_examples::mio_rt::echo_server(&args).unwrap_or_else(|e| fail(USAGE, &e))
         }
     }
 }

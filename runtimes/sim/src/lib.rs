@@ -1,0 +1,2 @@
+//! Deterministic simulation runtime (in progress).
+pub use duplex_core;

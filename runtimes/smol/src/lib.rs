@@ -1,0 +1,2 @@
+//! Duplex on smol / async-io (in progress).
+pub use duplex_core;
