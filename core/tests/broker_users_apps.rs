@@ -203,3 +203,48 @@ fn broker_unhandled_app_send_goes_out_for_async_handlers() {
         Err(duplex_core::broker::BrokerError::Unroutable(_))
     ));
 }
+
+#[test]
+fn broker_reply_to_session_reaches_only_the_sending_session() {
+    let mut net = Net::new(BrokerConfig::default());
+    net.broker
+        .register_handler("/app/echo", |ctx, msg| {
+            let ct = msg
+                .header("content-type")
+                .unwrap_or("text/plain")
+                .to_owned();
+            ctx.reply_to_session("/queue/echo", &[("content-type", &ct)], msg.body().clone());
+        })
+        .unwrap();
+    // Two sessions of the same user: only the sender gets the echo.
+    let a1 = net.connect("alice");
+    let a2 = net.connect("alice");
+    for i in [a1, a2] {
+        net.c(i)
+            .subscribe("/user/queue/echo", AckMode::Auto, &[])
+            .unwrap();
+    }
+    net.drive();
+    net.c(a2)
+        .send(
+            "/app/echo",
+            "ping",
+            &[("content-type", "application/x-test")],
+            false,
+        )
+        .unwrap();
+    net.drive();
+    let got = net.messages(a2);
+    assert_eq!(got.len(), 1);
+    assert_eq!(&got[0].frame.body[..], b"ping");
+    assert_eq!(got[0].frame.get("content-type"), Some("application/x-test"));
+    assert_eq!(got[0].frame.get("destination"), Some("/user/queue/echo"));
+    assert!(net.bodies(a1).is_empty());
+    // The driver's form, for async handlers.
+    let conn = net.clients[a1].conn;
+    net.broker
+        .send_to_session(net.now, conn, "/queue/echo", &[], "later");
+    net.drive();
+    assert_eq!(net.bodies(a1), ["later"]);
+    assert!(net.bodies(a2).is_empty());
+}

@@ -3,7 +3,9 @@
 //! - `/app/chat` (JSON `{kind: join|say|leave, nick, text}`) → `/topic/chat`, the nick checked
 //!   against the sender's principal;
 //! - `/app/filter` (JSON `{symbols: [...]}`) stores the sender's filter; the ticker sends each
-//!   user only the ticks that match it, to `/user/queue/ticks`.
+//!   user only the ticks that match it, to `/user/queue/ticks`;
+//! - `/app/echo` replies to the sending session only, on `/user/queue/echo`, with the same
+//!   body and `content-type`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -56,6 +58,15 @@ pub fn register(broker: &mut Broker, filters: Filters) {
             },
         )
         .expect("/app/filter is under /app");
+    broker
+        .register_handler("/app/echo", |ctx: &mut HandlerContext, m: &AppMessage| {
+            let mut headers = Vec::new();
+            if let Some(ct) = m.header("content-type") {
+                headers.push(("content-type", ct));
+            }
+            ctx.reply_to_session("/queue/echo", &headers, m.body().clone());
+        })
+        .expect("/app/echo is under /app");
 }
 
 /// Publish a tick every `every`, to the users whose filter lists its symbol.
@@ -148,6 +159,73 @@ fn json_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use duplex_core::broker::{BrokerConfig, ConnId, DefaultAuthorizer};
+    use duplex_core::stomp::Frame;
+    use duplex_core::{Instant, SeededRng};
+
+    fn broker() -> Broker {
+        let auth = |login: Option<&str>, _: Option<&str>, _: &Frame| -> Result<String, String> {
+            Ok(login.unwrap_or("anon").to_owned())
+        };
+        let mut b = Broker::new(
+            Instant::ZERO,
+            BrokerConfig::default(),
+            Box::new(auth),
+            Box::new(DefaultAuthorizer::default()),
+            Box::new(SeededRng::new(7)),
+        );
+        register(&mut b, Filters::default());
+        b
+    }
+
+    /// Everything queued for `conn`, as text.
+    fn take(b: &mut Broker, conn: ConnId) -> String {
+        while b.poll_output().is_some() {}
+        let bytes = b.take_transmit(conn).unwrap_or_default();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn echo_replies_to_the_sending_session_only_with_body_and_content_type() {
+        let mut b = broker();
+        let now = Instant::ZERO;
+        let (sender, other) = (ConnId(1), ConnId(2));
+        for conn in [sender, other] {
+            b.open(now, conn).unwrap();
+            // Same login on both: the echo must still reach only the sender.
+            b.handle_input(
+                now,
+                conn,
+                b"CONNECT\naccept-version:1.2\nhost:h\nlogin:alice\n\n\0\
+                  SUBSCRIBE\nid:0\ndestination:/user/queue/echo\n\n\0",
+            );
+            assert!(take(&mut b, conn).starts_with("CONNECTED\n"));
+        }
+        b.handle_input(
+            now,
+            sender,
+            b"SEND\ndestination:/app/echo\ncontent-type:application/json\n\
+              receipt:r1\ncontent-length:9\n\n{\"a\":\"\0\"}\0",
+        );
+        let out = take(&mut b, sender);
+        let (message, receipt) = out.split_once("\0RECEIPT").expect("MESSAGE, then RECEIPT");
+        assert!(message.starts_with("MESSAGE\n"), "{out:?}");
+        assert!(
+            message.contains("\ndestination:/user/queue/echo\n"),
+            "{out:?}"
+        );
+        assert!(
+            message.contains("\ncontent-type:application/json\n"),
+            "{out:?}"
+        );
+        assert!(
+            message.ends_with("\n\n{\"a\":\"\0\"}"),
+            "body kept byte for byte: {out:?}"
+        );
+        assert!(receipt.starts_with("\nreceipt-id:r1\n"), "{out:?}");
+        assert_eq!(take(&mut b, other), "");
+    }
 
     #[test]
     fn json_round_trip_of_awkward_text() {

@@ -59,18 +59,27 @@ pub(crate) enum Reply {
         headers: Vec<(String, String)>,
         body: Bytes,
     },
+    /// Like `ToUser` for the sender's principal, but only to the sending connection.
+    ToSession {
+        conn: ConnId,
+        destination: String,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    },
 }
 
 /// Handed to a synchronous handler: replies are collected and routed when the handler returns.
 #[derive(Debug)]
 pub struct HandlerContext {
+    conn: ConnId,
     principal: String,
     pub(crate) replies: Vec<Reply>,
 }
 
 impl HandlerContext {
-    pub(crate) fn new(principal: &str) -> Self {
+    pub(crate) fn new(conn: ConnId, principal: &str) -> Self {
         HandlerContext {
+            conn,
             principal: principal.to_owned(),
             replies: Vec::new(),
         }
@@ -101,6 +110,38 @@ impl HandlerContext {
     pub fn reply_to_user(&mut self, destination: &str, body: impl Into<Bytes>) {
         let user = self.principal.clone();
         self.send_to_user(&user, destination, body);
+    }
+
+    /// Send to the sending session only (not the sender's other sessions): it reaches that
+    /// session's subscriptions to `/user{destination}` — Spring's
+    /// `@SendToUser(broadcast = false)`.
+    pub fn reply_to_session(
+        &mut self,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) {
+        self.replies.push(Reply::ToSession {
+            conn: self.conn,
+            destination: destination.to_owned(),
+            headers: owned(headers),
+            body: body.into(),
+        });
+    }
+
+    /// [`reply_to_user`](Self::reply_to_user) with extra headers for the MESSAGE.
+    pub fn reply_to_user_with_headers(
+        &mut self,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) {
+        self.replies.push(Reply::ToUser {
+            user: self.principal.clone(),
+            destination: destination.to_owned(),
+            headers: owned(headers),
+            body: body.into(),
+        });
     }
 
     /// Send to `user`'s sessions subscribed to `/user{destination}`.

@@ -137,6 +137,41 @@ impl Broker {
         }
     }
 
+    /// Like [`publish_user`](Self::publish_user), but only to the subscriptions of `conn`.
+    pub(crate) fn publish_session(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        destination: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+    ) {
+        let Some(user) = self.conns.get(&conn).and_then(|c| c.principal.clone()) else {
+            return;
+        };
+        let keys: Vec<SubKey> = match self.users.get(&user) {
+            Some(subs) => subs
+                .iter()
+                .filter(|(k, p)| k.conn == conn && p.matches(destination))
+                .map(|(k, _)| k.clone())
+                .collect(),
+            None => return,
+        };
+        let shown = format!("{}{}", self.config.user_prefix, destination);
+        for key in keys {
+            let delivery = self.deliver(
+                now,
+                &key,
+                &shown,
+                headers,
+                body,
+                DestinationClass::User,
+                false,
+            );
+            self.count_fan_out_miss(&delivery);
+        }
+    }
+
     fn count_fan_out_miss(&mut self, delivery: &Delivery) {
         match delivery {
             Delivery::Skipped => {

@@ -410,6 +410,27 @@ impl Broker {
         self.run_dispatch(now);
     }
 
+    /// Send to the subscriptions of one connection to `/user{destination}` (the session-only
+    /// form of [`send_to_user`](Self::send_to_user), for replies to the sender of an
+    /// [`AppMessage`]). A connection that is gone or not subscribed gets nothing.
+    pub fn send_to_session(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) {
+        self.last_now = self.last_now.max(now);
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        self.stats.messages_in += 1;
+        self.publish_session(now, conn, destination, &headers, &body.into());
+        self.run_dispatch(now);
+    }
+
     /// Which kind of destination `destination` is.
     pub(crate) fn classify(&self, destination: &str) -> Kind {
         let sep = self.config.path_separator;

@@ -264,7 +264,7 @@ impl Broker {
             return;
         };
         message.vars = vars;
-        let mut ctx = HandlerContext::new(&principal);
+        let mut ctx = HandlerContext::new(id, &principal);
         (self.handlers[index].1)(&mut ctx, &message);
         for reply in ctx.replies {
             match reply {
@@ -285,6 +285,15 @@ impl Broker {
                 } => {
                     self.stats.messages_in += 1;
                     self.publish_user(now, &user, &destination, &headers, &body);
+                }
+                Reply::ToSession {
+                    conn,
+                    destination,
+                    headers,
+                    body,
+                } => {
+                    self.stats.messages_in += 1;
+                    self.publish_session(now, conn, &destination, &headers, &body);
                 }
             }
         }
