@@ -1,0 +1,10 @@
+//! WebSocket on smol.
+
+mod client;
+mod handshake;
+mod server;
+mod socket;
+
+pub use client::{connect, connect_with, handshake, ConnectOptions};
+pub use server::{accept, accept_with, AcceptOptions, HttpResponder, Incoming};
+pub use socket::{binary, text, WebSocket};
