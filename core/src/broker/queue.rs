@@ -61,6 +61,20 @@ impl Queue {
     }
 
     pub(crate) fn is_idle(&self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if self.consumers.is_empty() && injected_drop_redelivered(self) {
+            return true; // the bug: frees the queue, and the redelivered message with it
+        }
         self.pending.is_empty() && self.consumers.is_empty()
     }
+}
+
+/// Test-only deliberate bug (feature `fault-injection`, runtime switch
+/// `DUPLEX_INJECT_BUG=drop-redelivered`): when the last consumer leaves and the queue's head is a
+/// redelivery, the queue counts as idle and is freed — silently dropping its messages. The
+/// simulator's sweep must find it (`runtimes/sim/tests/fault_injection.rs`).
+#[cfg(feature = "fault-injection")]
+fn injected_drop_redelivered(q: &Queue) -> bool {
+    q.pending.front().is_some_and(|m| m.redeliveries > 0)
+        && std::env::var_os("DUPLEX_INJECT_BUG").is_some_and(|v| v == "drop-redelivered")
 }
