@@ -23,12 +23,16 @@ pub(crate) enum Delivery {
 
 impl Broker {
     /// Move the session's pending bytes into the outbound queue; signal the driver once.
+    /// Every change to a session goes through here, so its deadline is re-indexed here too.
     pub(crate) fn flush(&mut self, now: Instant, id: ConnId) {
+        self.reindex_deadline(id);
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
         if let Some(bytes) = c.session.poll_transmit() {
+            self.stats.outbound_bytes += bytes.len() as u64;
             c.outbound.push(now, bytes);
+            self.stats.outbound_peak = self.stats.outbound_peak.max(c.outbound.len() as u64);
             if !c.transmit_signalled {
                 c.transmit_signalled = true;
                 self.outputs.push_back(Output::Transmit(id));

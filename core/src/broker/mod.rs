@@ -20,6 +20,7 @@
 //! may also hold `{name}` segments, captured as path variables.
 
 mod app;
+mod authn;
 mod authz;
 mod config;
 mod delivery;
@@ -30,6 +31,7 @@ mod routing;
 mod stats;
 
 pub use app::{AppMessage, HandlerContext};
+pub use authn::{AnyLogin, Users, ANONYMOUS_PREFIX};
 pub use authz::{Authorizer, DefaultAuthorizer, PermitAll};
 pub use config::{
     BrokerConfig, DestinationClass, OutboundLimits, SlowConsumerPolicies, SlowConsumerPolicy,
@@ -134,6 +136,8 @@ pub(crate) struct Conn {
     pub(crate) principal: Option<String>,
     pub(crate) outbound: Outbound,
     pub(crate) transmit_signalled: bool,
+    /// The session's deadline as indexed in `Broker::deadlines`.
+    pub(crate) deadline: Option<Instant>,
     /// No longer routed to or from (session closed, refused, slow, or transport gone).
     pub(crate) detached: bool,
     pub(crate) subs: BTreeMap<SubscriptionId, Subscription>,
@@ -186,6 +190,9 @@ pub struct Broker {
     pub(crate) handlers: Vec<(Pattern, Handler)>,
     pub(crate) outputs: VecDeque<Output>,
     pub(crate) stats: BrokerStats,
+    /// Every session deadline, earliest first: `poll_timeout` is O(1) and `handle_timeout`
+    /// visits only the sessions that are due.
+    pub(crate) deadlines: BTreeSet<(Instant, ConnId)>,
 }
 
 impl fmt::Debug for Broker {
@@ -228,6 +235,7 @@ impl Broker {
             handlers: Vec::new(),
             outputs: VecDeque::new(),
             stats: BrokerStats::default(),
+            deadlines: BTreeSet::new(),
         }
     }
 
@@ -266,6 +274,7 @@ impl Broker {
                 principal: None,
                 outbound: Outbound::default(),
                 transmit_signalled: false,
+                deadline: None,
                 detached: false,
                 subs: BTreeMap::new(),
                 in_flight: BTreeMap::new(),
@@ -275,6 +284,7 @@ impl Broker {
         );
         self.stats.connections += 1;
         self.stats.connections_total += 1;
+        self.reindex_deadline(conn);
         Ok(())
     }
 
@@ -294,26 +304,57 @@ impl Broker {
         self.last_now = self.last_now.max(now);
         if self.conns.contains_key(&conn) {
             self.detach(conn, false);
-            self.conns.remove(&conn);
+            if let Some(c) = self.conns.remove(&conn) {
+                if let Some(at) = c.deadline {
+                    self.deadlines.remove(&(at, conn));
+                }
+                self.stats.outbound_bytes -= c.outbound.len() as u64;
+            }
             self.stats.connections -= 1;
             self.run_dispatch(now);
         }
     }
 
     /// Fire the session timers due at `now` (connect timeout, heart-beats); a no-op early.
+    /// Visits only the sessions whose deadline is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
-        let due: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.session.poll_timeout().is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect();
+        let mut due = Vec::new();
+        while let Some(&(at, id)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.deadline = None;
+            }
+            due.push(id);
+        }
         for id in due {
             if let Some(c) = self.conns.get_mut(&id) {
                 c.session.handle_timeout(now);
                 self.drain_session(now, id);
             }
+        }
+    }
+
+    /// End the session of `conn` without an ERROR frame: the server is shutting down, or the
+    /// application is done with it. Bytes already queued (a RECEIPT for a DISCONNECT that was
+    /// just handled, say) stay queued; its subscriptions end and its unacked queue messages go
+    /// back to their queues; then [`Output::Close`] follows as for any other end. The
+    /// transport should say why (WebSocket: close code 1001 "going away" on shutdown).
+    pub fn close(&mut self, now: Instant, conn: ConnId) {
+        self.last_now = self.last_now.max(now);
+        self.flush(now, conn);
+        self.detach(conn, true);
+        self.run_dispatch(now);
+    }
+
+    /// [`close`](Self::close) every open session (graceful shutdown).
+    pub fn shutdown(&mut self, now: Instant) {
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for id in ids {
+            self.close(now, id);
         }
     }
 
@@ -327,6 +368,7 @@ impl Broker {
     pub fn take_transmit(&mut self, conn: ConnId) -> Option<Bytes> {
         let c = self.conns.get_mut(&conn)?;
         c.transmit_signalled = false;
+        self.stats.outbound_bytes -= c.outbound.len() as u64;
         let bytes = c.outbound.take();
         let queues: Vec<String> = c
             .subs
@@ -344,11 +386,27 @@ impl Broker {
     }
 
     /// The earliest deadline at which [`handle_timeout`](Self::handle_timeout) has work.
+    /// O(1): read from an index kept up to date as sessions change.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.conns
-            .values()
-            .filter_map(|c| c.session.poll_timeout())
-            .min()
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// Re-read `id`'s session deadline into the index (after anything that may move it).
+    pub(crate) fn reindex_deadline(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let next = c.session.poll_timeout();
+        if next == c.deadline {
+            return;
+        }
+        if let Some(old) = c.deadline {
+            self.deadlines.remove(&(old, id));
+        }
+        if let Some(at) = next {
+            self.deadlines.insert((at, id));
+        }
+        c.deadline = next;
     }
 
     /// Run `handler` for SENDs to destinations matching `pattern` (e.g. `/app/chat/{room}`);
@@ -461,5 +519,108 @@ impl Broker {
         let rest = rest.strip_prefix('/')?;
         let slash = rest.find('/')?;
         Some((&rest[..slash], &rest[slash..]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stomp::AllowAll;
+    use crate::SeededRng;
+    use std::time::Duration;
+
+    fn scan(b: &Broker) -> Option<Instant> {
+        b.conns
+            .values()
+            .filter_map(|c| c.session.poll_timeout())
+            .min()
+    }
+
+    /// The deadline index always agrees with a scan of every session, through connects,
+    /// heart-beats, timeouts, deliveries and closes.
+    #[test]
+    fn deadline_index_matches_a_full_scan() {
+        let mut config = BrokerConfig::default();
+        config.session.heart_beat = crate::stomp::HeartBeat {
+            can_send: Duration::from_millis(300),
+            want_receive: Duration::from_millis(500),
+        };
+        config.session.connect_timeout = Duration::from_secs(2);
+        let mut now = Instant::ZERO;
+        let mut b = Broker::new(
+            now,
+            config,
+            Box::new(AllowAll),
+            Box::new(PermitAll),
+            Box::new(SeededRng::new(1)),
+        );
+        assert_eq!(b.poll_timeout(), None);
+        for i in 0..40u64 {
+            now = now + Duration::from_millis(37);
+            b.open(now, ConnId(i)).unwrap();
+            if i % 3 != 0 {
+                let hb = if i % 2 == 0 { "100,100" } else { "0,0" };
+                let frame = format!(
+                    "CONNECT\naccept-version:1.2\nhost:h\nheart-beat:{hb}\n\n\0\
+                     SUBSCRIBE\nid:0\ndestination:/topic/t\n\n\0"
+                );
+                b.handle_input(now, ConnId(i), frame.as_bytes());
+            }
+            assert_eq!(b.poll_timeout(), scan(&b));
+        }
+        for step in 0..200u64 {
+            now = now + Duration::from_millis(29);
+            match step % 5 {
+                0 => b.publish(now, "/topic/t", &[], "x").unwrap(),
+                1 => b.handle_input(now, ConnId(step % 40), b"\n"),
+                2 => b.handle_closed(now, ConnId(step % 40)),
+                _ => {}
+            }
+            b.handle_timeout(now);
+            while let Some(o) = b.poll_output() {
+                if let Output::Transmit(c) = o {
+                    b.take_transmit(c);
+                }
+            }
+            assert_eq!(b.poll_timeout(), scan(&b), "step {step}");
+            assert!(b.poll_timeout().map_or(true, |t| t > now));
+        }
+        assert_eq!(b.stats().outbound_bytes, 0);
+        assert!(b.stats().outbound_peak > 0);
+    }
+
+    /// Shutdown ends every session without ERROR; a RECEIPT already owed is still there to take.
+    #[test]
+    fn shutdown_closes_every_session_without_error_and_keeps_receipts() {
+        let now = Instant::ZERO;
+        let mut b = Broker::new(
+            now,
+            BrokerConfig::default(),
+            Box::new(AllowAll),
+            Box::new(PermitAll),
+            Box::new(SeededRng::new(1)),
+        );
+        for i in 0..3 {
+            b.open(now, ConnId(i)).unwrap();
+            b.handle_input(now, ConnId(i), b"CONNECT\naccept-version:1.2\nhost:h\n\n\0");
+        }
+        while b.poll_output().is_some() {}
+        for i in 0..3 {
+            b.take_transmit(ConnId(i));
+        }
+        b.handle_input(now, ConnId(1), b"DISCONNECT\nreceipt:bye\n\n\0");
+        b.shutdown(now);
+        let mut closed = Vec::new();
+        while let Some(o) = b.poll_output() {
+            if let Output::Close(c) = o {
+                closed.push(c);
+            }
+        }
+        closed.sort();
+        assert_eq!(closed, [ConnId(0), ConnId(1), ConnId(2)]);
+        let receipt = b.take_transmit(ConnId(1)).unwrap();
+        assert_eq!(&receipt[..], b"RECEIPT\nreceipt-id:bye\n\n\0");
+        assert_eq!(b.take_transmit(ConnId(0)), None, "no ERROR on shutdown");
+        assert_eq!(b.take_transmit(ConnId(2)), None, "no ERROR on shutdown");
     }
 }

@@ -32,4 +32,11 @@ pub struct BrokerStats {
     /// `/app` SENDs that no registered handler matched, handed out as
     /// [`Output::AppMessage`](super::Output::AppMessage).
     pub app_messages_out: u64,
+    /// Bytes queued to sessions that their transports have not taken yet, all sessions
+    /// together (a gauge). Each session's share is bounded by
+    /// [`OutboundLimits`](super::OutboundLimits) plus one message and an ERROR, as long as the
+    /// driver takes bytes only when it can write them.
+    pub outbound_bytes: u64,
+    /// The largest backlog any one session has had since start, in bytes.
+    pub outbound_peak: u64,
 }
