@@ -5,6 +5,7 @@
 
 pub mod mio_rt;
 pub mod smol_rt;
+pub mod stomp_scenario;
 
 use std::collections::HashMap;
 
