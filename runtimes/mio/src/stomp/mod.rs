@@ -1,0 +1,1 @@
+//! STOMP on mio (in progress).

@@ -1,0 +1,33 @@
+//! Options for opening client connections and accepting server ones.
+
+use std::sync::Arc;
+
+use duplex_core::ws::handshake::ServerConfig;
+use duplex_core::ws::Config;
+
+/// Options for [`Socket::connect`](super::Socket::connect) and [`connect_with`](super::connect_with).
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// Subprotocols to offer, most preferred first.
+    pub protocols: Vec<String>,
+    /// An `Origin` header to send.
+    pub origin: Option<String>,
+    /// More request headers.
+    pub headers: Vec<(String, String)>,
+    /// Connection settings.
+    pub config: Config,
+    /// TLS settings for `wss://`; default: the webpki roots.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// Options for [`Socket::accept`](super::Socket::accept) and [`accept_with`](super::accept_with).
+#[derive(Clone, Debug, Default)]
+pub struct AcceptOptions {
+    /// Handshake settings: subprotocols, origin policy, limits.
+    pub handshake: Arc<ServerConfig>,
+    /// Connection settings.
+    pub config: Config,
+    /// Serve `wss`: run a rustls server connection with this config under the WebSocket (see
+    /// [`tls::server_config_from_pem_files`](crate::tls::server_config_from_pem_files)).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
