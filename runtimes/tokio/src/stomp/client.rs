@@ -60,10 +60,20 @@ impl StompClient {
     /// Connect over WebSocket to `url`, offering the STOMP subprotocols, and complete
     /// CONNECT/CONNECTED.
     pub async fn connect_ws(url: &str, config: ClientConfig) -> Result<StompClient, StompError> {
-        let options = ConnectOptions {
-            protocols: WS_SUBPROTOCOLS.iter().map(|s| s.to_string()).collect(),
-            ..ConnectOptions::default()
-        };
+        Self::connect_ws_with(url, ConnectOptions::default(), config).await
+    }
+
+    /// [`connect_ws`](Self::connect_ws) with WebSocket options (TLS roots for `wss://`, headers,
+    /// limits). When `options.protocols` is empty, the STOMP subprotocols are offered.
+    pub async fn connect_ws_with(
+        url: &str,
+        options: ConnectOptions,
+        config: ClientConfig,
+    ) -> Result<StompClient, StompError> {
+        let mut options = options;
+        if options.protocols.is_empty() {
+            options.protocols = WS_SUBPROTOCOLS.iter().map(|s| s.to_string()).collect();
+        }
         let ws = connect_with(url, options).await?;
         let mut config = config;
         if config.accept_versions.is_empty() {
