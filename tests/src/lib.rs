@@ -1,6 +1,8 @@
 //! Helpers shared by the behaviour suites: self-signed certificates made at test time, and small
 //! servers on ephemeral loopback ports.
 
+pub mod rt;
+
 use std::sync::Arc;
 
 /// A self-signed certificate for `localhost` and 127.0.0.1, as PEM (certificate, private key).
