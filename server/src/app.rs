@@ -11,9 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use duplex_core::broker::{AppMessage, Broker, HandlerContext};
-
-use crate::hub::Hub;
+use duplex_core::broker::{AppMessage, HandlerContext};
+use duplex_tokio::broker::{BrokerHandle, Builder};
 
 /// The symbols the built-in ticker quotes.
 pub const SYMBOLS: [&str; 6] = ["ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI", "STARK"];
@@ -21,56 +20,62 @@ pub const SYMBOLS: [&str; 6] = ["ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI"
 /// Filters by principal.
 pub type Filters = Arc<Mutex<HashMap<String, Vec<String>>>>;
 
-/// Register the chat and filter handlers.
-pub fn register(broker: &mut Broker, filters: Filters) {
-    broker
-        .register_handler("/app/chat", |ctx: &mut HandlerContext, m: &AppMessage| {
-            let Ok(text) = std::str::from_utf8(m.body()) else {
-                return;
-            };
-            let kind = json_str(text, "kind").unwrap_or_default();
-            if !matches!(kind.as_str(), "join" | "say" | "leave") {
-                return;
-            }
-            let said = json_str(text, "text").unwrap_or_default();
-            let body = format!(
-                "{{\"kind\":{},\"nick\":{},\"text\":{}}}",
-                json_quote(&kind),
-                json_quote(&m.principal),
-                json_quote(&said)
-            );
-            ctx.publish("/topic/chat", body);
-        })
-        .expect("/app/chat is under /app");
-    broker
-        .register_handler(
+/// Register the chat, filter and echo handlers.
+pub fn register(builder: Builder, filters: Filters) -> Builder {
+    builder
+        .handler("/app/chat", chat)
+        .handler(
             "/app/filter",
-            move |_ctx: &mut HandlerContext, m: &AppMessage| {
-                let Ok(text) = std::str::from_utf8(m.body()) else {
-                    return;
-                };
-                let wanted: Vec<String> = SYMBOLS
-                    .iter()
-                    .filter(|s| text.contains(&format!("\"{s}\"")))
-                    .map(|s| s.to_string())
-                    .collect();
-                filters.lock().unwrap().insert(m.principal.clone(), wanted);
-            },
+            move |_: &mut HandlerContext, m: &AppMessage| filter(&filters, m),
         )
-        .expect("/app/filter is under /app");
-    broker
-        .register_handler("/app/echo", |ctx: &mut HandlerContext, m: &AppMessage| {
-            let mut headers = Vec::new();
-            if let Some(ct) = m.header("content-type") {
-                headers.push(("content-type", ct));
-            }
-            ctx.reply_to_session("/queue/echo", &headers, m.body().clone());
-        })
-        .expect("/app/echo is under /app");
+        .handler("/app/echo", echo)
+}
+
+/// `/app/chat`: `{kind, text}` → `/topic/chat` as `{kind, nick, text}`, the nick being the
+/// sender's principal (nobody speaks for someone else).
+fn chat(ctx: &mut HandlerContext, m: &AppMessage) {
+    let Ok(text) = std::str::from_utf8(m.body()) else {
+        return;
+    };
+    let kind = json_str(text, "kind").unwrap_or_default();
+    if !matches!(kind.as_str(), "join" | "say" | "leave") {
+        return;
+    }
+    let said = json_str(text, "text").unwrap_or_default();
+    let body = format!(
+        "{{\"kind\":{},\"nick\":{},\"text\":{}}}",
+        json_quote(&kind),
+        json_quote(&m.principal),
+        json_quote(&said)
+    );
+    ctx.publish("/topic/chat", body);
+}
+
+/// `/app/filter`: `{symbols: [...]}` becomes the sender's ticker filter.
+fn filter(filters: &Filters, m: &AppMessage) {
+    let Ok(text) = std::str::from_utf8(m.body()) else {
+        return;
+    };
+    let wanted: Vec<String> = SYMBOLS
+        .iter()
+        .filter(|s| text.contains(&format!("\"{s}\"")))
+        .map(|s| s.to_string())
+        .collect();
+    filters.lock().unwrap().insert(m.principal.clone(), wanted);
+}
+
+/// `/app/echo`: the same body and `content-type` back to the sending session only, on
+/// `/user/queue/echo`.
+fn echo(ctx: &mut HandlerContext, m: &AppMessage) {
+    let mut headers = Vec::new();
+    if let Some(ct) = m.header("content-type") {
+        headers.push(("content-type", ct));
+    }
+    ctx.reply_to_session("/queue/echo", &headers, m.body().clone());
 }
 
 /// Publish a tick every `every`, to the users whose filter lists its symbol.
-pub async fn run_ticker(hub: Arc<Hub>, filters: Filters, every: Duration) {
+pub async fn run_ticker(handle: BrokerHandle, filters: Filters, every: Duration) {
     let mut prices: Vec<f64> = (0..SYMBOLS.len())
         .map(|i| 100.0 + 10.0 * i as f64)
         .collect();
@@ -92,21 +97,14 @@ pub async fn run_ticker(hub: Arc<Hub>, filters: Filters, every: Duration) {
             .filter(|(_, wanted)| wanted.iter().any(|w| w == symbol))
             .map(|(user, _)| user.clone())
             .collect();
-        if users.is_empty() {
-            continue;
+        for user in &users {
+            handle.send_to_user(
+                user,
+                "/queue/ticks",
+                &[("content-type", "application/json")],
+                body.clone(),
+            );
         }
-        let now = hub.now();
-        hub.with(|b| {
-            for user in &users {
-                b.send_to_user(
-                    now,
-                    user,
-                    "/queue/ticks",
-                    &[("content-type", "application/json")],
-                    body.clone(),
-                );
-            }
-        });
     }
 }
 
@@ -160,7 +158,7 @@ fn json_quote(s: &str) -> String {
 mod tests {
     use super::*;
 
-    use duplex_core::broker::{BrokerConfig, ConnId, DefaultAuthorizer};
+    use duplex_core::broker::{Broker, BrokerConfig, ConnId, DefaultAuthorizer};
     use duplex_core::stomp::Frame;
     use duplex_core::{Instant, SeededRng};
 
@@ -175,7 +173,7 @@ mod tests {
             Box::new(DefaultAuthorizer::default()),
             Box::new(SeededRng::new(7)),
         );
-        register(&mut b, Filters::default());
+        b.register_handler("/app/echo", echo).unwrap();
         b
     }
 

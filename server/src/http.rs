@@ -3,14 +3,18 @@
 use bytes::Bytes;
 use duplex_core::ws::handshake::{http_response, RequestHead};
 
-use crate::hub::Hub;
+use duplex_tokio::broker::BrokerHandle;
 
 const INDEX: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
 const STOMP_CLIENT_JS: &str = include_str!("../static/stomp-client.js");
 
 /// The answer to one plain HTTP request.
-pub fn respond(request: &RequestHead, hub: &Hub) -> Bytes {
+pub fn respond(request: &RequestHead, handle: &BrokerHandle) -> Option<Bytes> {
+    Some(answer(request, handle))
+}
+
+fn answer(request: &RequestHead, handle: &BrokerHandle) -> Bytes {
     let path = request.path.split('?').next().unwrap_or("/");
     if request.method != "GET" && request.method != "HEAD" {
         return http_response(
@@ -33,7 +37,7 @@ pub fn respond(request: &RequestHead, hub: &Hub) -> Bytes {
             None => not_found(),
         },
         "/healthz" => ok("text/plain; charset=utf-8", b"ok\n"),
-        "/metrics" => ok("text/plain; version=0.0.4", metrics(hub).as_bytes()),
+        "/metrics" => ok("text/plain; version=0.0.4", handle.metrics().as_bytes()),
         _ => not_found(),
     }
 }
@@ -57,66 +61,4 @@ fn not_found() -> Bytes {
         &[("Content-Type", "text/plain")],
         b"not found\n",
     )
-}
-
-/// Counters in the Prometheus text format.
-fn metrics(hub: &Hub) -> String {
-    let s = hub.with(|b| b.stats().clone());
-    let rows = [
-        (
-            "duplex_connections",
-            "gauge",
-            "Open STOMP connections.",
-            s.connections,
-        ),
-        (
-            "duplex_connections_total",
-            "counter",
-            "STOMP connections opened.",
-            s.connections_total,
-        ),
-        (
-            "duplex_messages_in_total",
-            "counter",
-            "Messages received and acted on.",
-            s.messages_in,
-        ),
-        (
-            "duplex_messages_out_total",
-            "counter",
-            "MESSAGE frames queued to sessions.",
-            s.messages_out,
-        ),
-        (
-            "duplex_dropped_total",
-            "counter",
-            "Messages dropped for any reason.",
-            s.dropped,
-        ),
-        (
-            "duplex_slow_consumer_drops_total",
-            "counter",
-            "Messages not given to slow consumers.",
-            s.slow_consumer_drops,
-        ),
-        (
-            "duplex_slow_consumer_disconnects_total",
-            "counter",
-            "Sessions closed as slow consumers.",
-            s.slow_consumer_disconnects,
-        ),
-        (
-            "duplex_redeliveries_total",
-            "counter",
-            "Queue messages put back for redelivery.",
-            s.redeliveries,
-        ),
-    ];
-    let mut out = String::new();
-    for (name, kind, help, value) in rows {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
-        ));
-    }
-    out
 }

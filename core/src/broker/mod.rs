@@ -36,7 +36,7 @@ pub use authz::{Authorizer, DefaultAuthorizer, PermitAll};
 pub use config::{
     BrokerConfig, DestinationClass, OutboundLimits, SlowConsumerPolicies, SlowConsumerPolicy,
 };
-pub use stats::BrokerStats;
+pub use stats::{prometheus_row, BrokerStats};
 
 use crate::rng::RandomSource;
 use crate::stomp::{

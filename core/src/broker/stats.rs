@@ -40,3 +40,110 @@ pub struct BrokerStats {
     /// The largest backlog any one session has had since start, in bytes.
     pub outbound_peak: u64,
 }
+
+impl BrokerStats {
+    /// The counters in the Prometheus text format (version 0.0.4), names prefixed `duplex_`.
+    /// Runtime adapters append their own host counters.
+    pub fn prometheus(&self) -> String {
+        let rows: [(&str, &str, &str, u64); 14] = [
+            (
+                "connections",
+                "gauge",
+                "Open STOMP connections.",
+                self.connections,
+            ),
+            (
+                "connections_total",
+                "counter",
+                "STOMP connections opened.",
+                self.connections_total,
+            ),
+            (
+                "messages_in_total",
+                "counter",
+                "Messages received and acted on.",
+                self.messages_in,
+            ),
+            (
+                "messages_out_total",
+                "counter",
+                "MESSAGE frames queued to sessions.",
+                self.messages_out,
+            ),
+            (
+                "dropped_total",
+                "counter",
+                "Messages dropped for any reason.",
+                self.dropped,
+            ),
+            (
+                "slow_consumer_drops_total",
+                "counter",
+                "Messages not given to slow consumers.",
+                self.slow_consumer_drops,
+            ),
+            (
+                "slow_consumer_disconnects_total",
+                "counter",
+                "Sessions closed as slow consumers.",
+                self.slow_consumer_disconnects,
+            ),
+            (
+                "redeliveries_total",
+                "counter",
+                "Queue messages put back for redelivery.",
+                self.redeliveries,
+            ),
+            (
+                "redelivery_exhausted_total",
+                "counter",
+                "Queue messages dropped after the redelivery limit.",
+                self.redelivery_exhausted,
+            ),
+            (
+                "queue_overflow_total",
+                "counter",
+                "Queue messages dropped at the queue depth limit.",
+                self.queue_overflow,
+            ),
+            (
+                "unroutable_total",
+                "counter",
+                "Messages with no route.",
+                self.unroutable,
+            ),
+            (
+                "app_messages_out_total",
+                "counter",
+                "Application SENDs no handler matched.",
+                self.app_messages_out,
+            ),
+            (
+                "outbound_bytes",
+                "gauge",
+                "Bytes queued to sessions, not yet written.",
+                self.outbound_bytes,
+            ),
+            (
+                "outbound_peak_bytes",
+                "gauge",
+                "Largest backlog of one session since start.",
+                self.outbound_peak,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in rows {
+            prometheus_row(&mut out, name, kind, help, value);
+        }
+        out
+    }
+}
+
+/// Append one metric (`duplex_{name}`) in the Prometheus text format.
+pub fn prometheus_row(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    use std::fmt::Write;
+    let _ = write!(
+        out,
+        "# HELP duplex_{name} {help}\n# TYPE duplex_{name} {kind}\nduplex_{name} {value}\n"
+    );
+}
