@@ -32,11 +32,14 @@ async fn bodies(c: &mut StompClient, n: usize) -> Vec<String> {
 async fn server_sync_and_async_handlers_reply_to_topic_user_and_session() {
     let running = start(
         BrokerServer::builder()
-            .handler("/app/shout/{room}", |ctx: &mut HandlerContext, m: &AppMessage| {
-                let room = m.var("room").unwrap().to_owned();
-                let text = String::from_utf8_lossy(m.body()).to_uppercase();
-                ctx.publish(&format!("/topic/{room}"), text);
-            })
+            .handler(
+                "/app/shout/{room}",
+                |ctx: &mut HandlerContext, m: &AppMessage| {
+                    let room = m.var("room").unwrap().to_owned();
+                    let text = String::from_utf8_lossy(m.body()).to_uppercase();
+                    ctx.publish(&format!("/topic/{room}"), text);
+                },
+            )
             .async_handler("/app/later", |m, ctx| async move {
                 tokio::task::yield_now().await;
                 let body = format!("later: {}", String::from_utf8_lossy(m.body()));
@@ -45,7 +48,12 @@ async fn server_sync_and_async_handlers_reply_to_topic_user_and_session() {
             })
             .http(|request, handle| {
                 (request.path == "/metrics").then(|| {
-                    http_response(200, "OK", &[("Content-Type", "text/plain")], handle.metrics().as_bytes())
+                    http_response(
+                        200,
+                        "OK",
+                        &[("Content-Type", "text/plain")],
+                        handle.metrics().as_bytes(),
+                    )
                 })
             }),
     )
@@ -55,13 +63,21 @@ async fn server_sync_and_async_handlers_reply_to_topic_user_and_session() {
         let mut a2 = util::stomp(&running, "alice").await;
         let mut bob = util::stomp(&running, "bob").await;
         for c in [&mut a1, &mut a2, &mut bob] {
-            c.subscribe("/topic/lobby", AckMode::Auto, &[]).await.unwrap();
-            c.subscribe("/user/queue/replies", AckMode::Auto, &[]).await.unwrap();
-            c.subscribe("/user/queue/mine", AckMode::Auto, &[]).await.unwrap();
+            c.subscribe("/topic/lobby", AckMode::Auto, &[])
+                .await
+                .unwrap();
+            c.subscribe("/user/queue/replies", AckMode::Auto, &[])
+                .await
+                .unwrap();
+            c.subscribe("/user/queue/mine", AckMode::Auto, &[])
+                .await
+                .unwrap();
             let r = c.send("/topic/sync", "", &[], true).await.unwrap().unwrap();
             c.wait_receipt(&r).await.unwrap();
         }
-        bob.send("/app/shout/lobby", "hi", &[], false).await.unwrap();
+        bob.send("/app/shout/lobby", "hi", &[], false)
+            .await
+            .unwrap();
         for c in [&mut a1, &mut a2, &mut bob] {
             assert_eq!(bodies(c, 1).await, ["HI"]);
         }
@@ -71,7 +87,10 @@ async fn server_sync_and_async_handlers_reply_to_topic_user_and_session() {
         assert_eq!(got, ["later: x", "later: x"], "user-wide and session-only");
         assert_eq!(bodies(&mut a2, 1).await, ["later: x"], "user-wide only");
         // Bob hears nothing of Alice's: a SEND he gets next proves nothing came before it.
-        running.handle.publish("/topic/lobby", &[], "fence").unwrap();
+        running
+            .handle
+            .publish("/topic/lobby", &[], "fence")
+            .unwrap();
         assert_eq!(bodies(&mut bob, 1).await, ["fence"]);
 
         // Plain HTTP on the same port: the handler's answer, 404 for None.
@@ -82,7 +101,10 @@ async fn server_sync_and_async_handlers_reply_to_topic_user_and_session() {
                 .unwrap();
             let mut answer = String::new();
             tcp.read_to_string(&mut answer).await.unwrap();
-            assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{answer}");
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status}")),
+                "{answer}"
+            );
             if status == "200" {
                 assert!(answer.contains("duplex_messages_out_total"), "{answer}");
                 assert!(answer.contains("duplex_http_requests_total"), "{answer}");
@@ -92,7 +114,10 @@ async fn server_sync_and_async_handlers_reply_to_topic_user_and_session() {
         let url = format!("ws://{}/elsewhere", running.addr);
         let mut ws = duplex_tokio::ws::connect(&url).await.unwrap();
         let end = util::read_to_end(&mut ws).await;
-        assert_eq!(end.close.unwrap().code, duplex_core::ws::CloseCode::POLICY_VIOLATION);
+        assert_eq!(
+            end.close.unwrap().code,
+            duplex_core::ws::CloseCode::POLICY_VIOLATION
+        );
     })
     .await;
     assert!(running.handle.host_stats().http_requests >= 2);
@@ -105,11 +130,18 @@ async fn server_timer_task_is_not_woken_by_traffic() {
         let mut sub = util::stomp(&running, "sub").await;
         let mut publisher = util::stomp(&running, "pub").await;
         sub.subscribe("/topic/t", AckMode::Auto, &[]).await.unwrap();
-        let r = sub.send("/topic/sync", "", &[], true).await.unwrap().unwrap();
+        let r = sub
+            .send("/topic/sync", "", &[], true)
+            .await
+            .unwrap()
+            .unwrap();
         sub.wait_receipt(&r).await.unwrap();
         let before = running.handle.host_stats().timer_wakeups;
         for i in 0..300 {
-            publisher.send("/topic/t", format!("{i}"), &[], false).await.unwrap();
+            publisher
+                .send("/topic/t", format!("{i}"), &[], false)
+                .await
+                .unwrap();
         }
         assert_eq!(bodies(&mut sub, 300).await.last().unwrap(), "299");
         // No session has a deadline (no heart-beats, all connected): nothing to wake for.

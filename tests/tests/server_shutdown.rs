@@ -25,7 +25,12 @@ async fn server_shutdown_sends_owed_receipts_and_going_away_closes() {
             "SUBSCRIBE\nid:0\ndestination:/topic/news\nreceipt:s\n\n\0",
         )
         .await;
-        assert_eq!(util::next_frames(&mut subscribed).await.unwrap()[0].command.as_str(), "RECEIPT");
+        assert_eq!(
+            util::next_frames(&mut subscribed).await.unwrap()[0]
+                .command
+                .as_str(),
+            "RECEIPT"
+        );
         // DISCONNECT goes out, and shutdown starts before anyone reads the answer.
         util::send(&mut leaving, "DISCONNECT\nreceipt:bye\n\n\0").await;
         running.handle.shutdown();
