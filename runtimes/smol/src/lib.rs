@@ -20,6 +20,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod broker;
 mod clock;
 mod error;
 pub mod stomp;

@@ -263,8 +263,36 @@ impl Runtime for Tokio {
         run_client(ws_client(url, tls, plan))
     }
 
-    fn spawn_broker_server(&self, _tls: Option<&TestCert>) -> Option<ServerHandle> {
-        None
+    fn spawn_broker_server(&self, tls: Option<&TestCert>) -> Option<ServerHandle> {
+        let mut builder = duplex_tokio::broker::BrokerServer::builder().endpoint("/ws");
+        if let Some(c) = tls {
+            let config = duplex_tokio::tls::server_config_from_pem(
+                c.cert_pem.as_bytes(),
+                c.key_pem.as_bytes(),
+            )
+            .expect("server TLS config");
+            builder = builder.tls(TlsAcceptor::from(config));
+        }
+        let server = builder.build().expect("broker server");
+        let handle = server.handle();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            current_thread().block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                server.serve(listener).await.expect("serve");
+            });
+        });
+        let addr = addr_rx
+            .recv()
+            .expect("the broker thread reports its address");
+        Some(ServerHandle::new(addr, move || {
+            // Graceful: sessions get 1001, `serve` returns, the thread ends.
+            handle.shutdown();
+            let _ = thread.join();
+        }))
     }
 
     fn run_stomp_client(
