@@ -13,7 +13,18 @@
 //!
 //! Small payloads are batched (several frames per call, about 64 KiB), so per-call overhead does
 //! not drown the per-byte cost.
+//!
+//! The load side (the `loadgen`, `fanout` and `charts` binaries, the peer servers in `examples/`)
+//! shares the modules below: a minimal WebSocket client wire layer, `/proc` readings, a latency
+//! histogram and the result records.
 #![deny(missing_docs)]
+
+pub mod flags;
+pub mod histogram;
+pub mod peer;
+pub mod procfs;
+pub mod record;
+pub mod wire;
 
 use std::hint::black_box;
 
