@@ -338,6 +338,11 @@ impl DeliveryChecker {
         let Some(m) = self.queue.get(&tag) else {
             return Err(format!("{link:?}: queue message {tag:?} was never sent"));
         };
+        if released(&self.links, link) {
+            // Sent before the broker let go of this connection, read late (a paused or stalled
+            // reader): the broker has already put it back, so it is not a new delivery.
+            return Ok(());
+        }
         if m.process != process {
             return Err(format!(
                 "{link:?}: queue message {tag:?} from an earlier server process delivered again"

@@ -63,18 +63,29 @@ impl Options {
             }
         };
         let latency_max = Duration::from_micros(rng.range(200, 30_000));
+        let max_body = *rng.pick(&[64, 512, 4096, 32 * 1024]);
+        // One-byte segments cost one event per byte: only with small bodies.
+        let segments: &[usize] = if max_body <= 512 {
+            &[1, 7, 100, 1460, 16 * 1024]
+        } else {
+            &[100, 1460, 16 * 1024]
+        };
         Options {
             clients,
             rooms: rng.range(1, 3) as u8,
             consumers: rng.range_usize(1, clients.clamp(1, 3)),
-            max_body: *rng.pick(&[64, 512, 4096, 32 * 1024]),
+            max_body,
             client_heart_beat: hb(&mut rng),
             server_heart_beat: hb(&mut rng),
             net: NetConfig {
                 latency_min: latency_max / 4,
                 latency_max,
-                max_segment: *rng.pick(&[1, 7, 100, 1460, 16 * 1024]),
-                max_read: *rng.pick(&[5, 1000, 16 * 1024, 64 * 1024]),
+                max_segment: *rng.pick(segments),
+                max_read: if max_body <= 512 {
+                    *rng.pick(&[5, 1000, 16 * 1024, 64 * 1024])
+                } else {
+                    *rng.pick(&[1000, 16 * 1024, 64 * 1024])
+                },
                 window: *rng.pick(&[4 * 1024, 32 * 1024, 256 * 1024]),
             },
             outbound_max_bytes: *rng.pick(&[32 * 1024, 256 * 1024, 4 << 20]),
@@ -331,6 +342,12 @@ fn sim_config(seed: u64, o: &Options) -> SimConfig {
         HeartBeat::from_millis(o.server_heart_beat.0, o.server_heart_beat.1);
     config.broker.session.connect_timeout = Duration::from_secs(5);
     config.max_frame = o.max_body + 1024;
+    if let Some(n) = std::env::var("DUPLEX_TRACE_TAIL")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        config.keep_trace = n;
+    }
     config
 }
 

@@ -563,10 +563,15 @@ impl<L: ClientLogic> World<L> {
                     ));
                 }
                 if let Some(ws) = c.ws() {
-                    if ws.outbound_len() > ws_limit + broker_limit {
+                    // One take while under the high-water mark, and the final take when the
+                    // broker closes the session (taken whatever the backlog): each at most the
+                    // broker's own bound.
+                    if ws.outbound_len() > ws_limit + 2 * broker_limit {
                         problems.push(format!(
-                            "server WebSocket for {link:?} holds {} bytes",
-                            ws.outbound_len()
+                            "server WebSocket for {link:?} holds {} bytes (state {:?}, broker \
+                             holds {queued}, limits {ws_limit} + {broker_limit})",
+                            ws.outbound_len(),
+                            ws.state()
                         ));
                     }
                     if let Some(t0) = c.close_started {
