@@ -1,6 +1,10 @@
 //! Echoes every text and binary message: the Autobahn "fuzzingclient" target.
 //!
 //! `echo-server --runtime tokio --listen 127.0.0.1:9001 [--tls-cert cert.pem --tls-key key.pem]`
+//!
+//! On tokio, `--threads 1` runs a current-thread runtime (what `scripts/bench` uses, like the peer
+//! servers it compares with); `--threads N` a multi-thread runtime with N workers; the default is
+//! tokio's multi-thread runtime with one worker per core.
 
 use duplex_examples::{fail, Args, Runtime};
 use duplex_tokio::duplex_core::ws::Event;
@@ -8,14 +12,25 @@ use duplex_tokio::ws::{accept_with, AcceptOptions, Incoming};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-const USAGE: &str = "usage: echo-server [--runtime tokio|smol|mio] [--listen 127.0.0.1:9001] [--tls-cert FILE --tls-key FILE]";
+const USAGE: &str = "usage: echo-server [--runtime tokio|smol|mio] [--listen 127.0.0.1:9001] [--tls-cert FILE --tls-key FILE] [--threads N (tokio)]";
 
 fn main() {
     let args = Args::parse(USAGE);
     let listen = args.get_or("listen", "127.0.0.1:9001");
     match Runtime::parse(&args.get_or("runtime", "tokio"), USAGE) {
         Runtime::Tokio => {
-            let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+            let rt = match args.get("threads").map(|t| t.parse::<usize>()) {
+                None => tokio::runtime::Runtime::new(),
+                Some(Ok(1)) => tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build(),
+                Some(Ok(n)) if n > 1 => tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(n)
+                    .enable_all()
+                    .build(),
+                Some(_) => fail(USAGE, "--threads: a number of threads, at least 1"),
+            }
+            .expect("tokio runtime");
             if let Err(e) = rt.block_on(serve_tokio(&listen, &args)) {
                 fail(USAGE, &e.to_string());
             }
