@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use bytes::Bytes;
 use duplex_core::broker::{AppMessage, HandlerContext};
-use duplex_tokio::broker::{BrokerHandle, Builder};
+
+use crate::host::Host;
 
 /// The symbols the built-in ticker quotes.
 pub const SYMBOLS: [&str; 6] = ["ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI", "STARK"];
@@ -20,15 +21,20 @@ pub const SYMBOLS: [&str; 6] = ["ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI"
 /// Filters by principal.
 pub type Filters = Arc<Mutex<HashMap<String, Vec<String>>>>;
 
-/// Register the chat, filter and echo handlers.
-pub fn register(builder: Builder, filters: Filters) -> Builder {
-    builder
-        .handler("/app/chat", chat)
-        .handler(
+/// A synchronous `/app` handler, as every runtime's `Builder::handler` takes it.
+pub type Handler = Box<dyn FnMut(&mut HandlerContext, &AppMessage) + Send>;
+
+/// The chat, filter and echo handlers with their destinations (`"/app/echo"` …), for any
+/// runtime's builder.
+pub fn handlers(filters: Filters) -> Vec<(&'static str, Handler)> {
+    vec![
+        ("/app/chat", Box::new(chat)),
+        (
             "/app/filter",
-            move |_: &mut HandlerContext, m: &AppMessage| filter(&filters, m),
-        )
-        .handler("/app/echo", echo)
+            Box::new(move |_: &mut HandlerContext, m: &AppMessage| filter(&filters, m)),
+        ),
+        ("/app/echo", Box::new(echo)),
+    ]
 }
 
 /// `/app/chat`: `{kind, text}` → `/topic/chat` as `{kind, nick, text}`, the nick being the
@@ -74,23 +80,42 @@ fn echo(ctx: &mut HandlerContext, m: &AppMessage) {
     ctx.reply_to_session("/queue/echo", &headers, m.body().clone());
 }
 
-/// Publish a tick every `every`, to the users whose filter lists its symbol.
-pub async fn run_ticker(handle: BrokerHandle, filters: Filters, every: Duration) {
-    let mut prices: Vec<f64> = (0..SYMBOLS.len())
-        .map(|i| 100.0 + 10.0 * i as f64)
-        .collect();
-    let mut step: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut interval = tokio::time::interval(every);
-    loop {
-        interval.tick().await;
-        step ^= step << 13;
-        step ^= step >> 7;
-        step ^= step << 17;
-        let i = (step % SYMBOLS.len() as u64) as usize;
-        prices[i] *= 1.0 + ((step >> 8) % 200) as f64 / 10_000.0 - 0.01;
+/// The demo ticker: each [`tick`](Self::tick) moves one price and sends the quote to the users
+/// whose filter lists its symbol. The runtime's timer calls it every `ticker_ms`.
+#[derive(Debug)]
+pub struct Ticker {
+    filters: Filters,
+    prices: Vec<f64>,
+    step: u64,
+}
+
+impl Ticker {
+    /// Every price at its start, the filters shared with `/app/filter`.
+    pub fn new(filters: Filters) -> Self {
+        Ticker {
+            filters,
+            prices: (0..SYMBOLS.len())
+                .map(|i| 100.0 + 10.0 * i as f64)
+                .collect(),
+            step: 0x2545_f491_4f6c_dd1d,
+        }
+    }
+
+    /// One quote, to `/user/queue/ticks` of each user who asked for its symbol.
+    pub fn tick(&mut self, host: &impl Host) {
+        let step = &mut self.step;
+        *step ^= *step << 13;
+        *step ^= *step >> 7;
+        *step ^= *step << 17;
+        let i = (*step % SYMBOLS.len() as u64) as usize;
+        self.prices[i] *= 1.0 + ((*step >> 8) % 200) as f64 / 10_000.0 - 0.01;
         let symbol = SYMBOLS[i];
-        let body = format!("{{\"symbol\":\"{symbol}\",\"price\":{:.2}}}", prices[i]);
-        let users: Vec<String> = filters
+        let body = Bytes::from(format!(
+            "{{\"symbol\":\"{symbol}\",\"price\":{:.2}}}",
+            self.prices[i]
+        ));
+        let users: Vec<String> = self
+            .filters
             .lock()
             .unwrap()
             .iter()
@@ -98,7 +123,7 @@ pub async fn run_ticker(handle: BrokerHandle, filters: Filters, every: Duration)
             .map(|(user, _)| user.clone())
             .collect();
         for user in &users {
-            handle.send_to_user(
+            host.send_to_user(
                 user,
                 "/queue/ticks",
                 &[("content-type", "application/json")],

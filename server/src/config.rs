@@ -13,6 +13,8 @@ use serde::Deserialize;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Which runtime serves the broker (`--runtime` overrides it).
+    pub runtime: Runtime,
     /// Address to listen on.
     pub listen: String,
     /// Path of the STOMP WebSocket endpoint.
@@ -36,6 +38,44 @@ pub struct Config {
     pub slow_consumer: SlowConsumer,
     /// Who may CONNECT.
     pub auth: Auth,
+}
+
+/// The runtime under the broker: the same app, page and settings on each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// `duplex-tokio` on a multi-threaded tokio runtime.
+    #[default]
+    Tokio,
+    /// `duplex-smol` on smol's global executor (`SMOL_THREADS` threads, default: one per CPU).
+    Smol,
+    /// `duplex-mio` on plain mio event loops.
+    Mio,
+}
+
+impl Runtime {
+    /// Every runtime, in the order the usage line lists them.
+    pub const ALL: [Runtime; 3] = [Runtime::Tokio, Runtime::Smol, Runtime::Mio];
+
+    /// The name used by `--runtime` and the `runtime` key.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Tokio => "tokio",
+            Runtime::Smol => "smol",
+            Runtime::Mio => "mio",
+        }
+    }
+}
+
+impl std::str::FromStr for Runtime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Runtime::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown runtime {s:?} (tokio, smol or mio)"))
+    }
 }
 
 /// TLS certificate chain and key, PEM files. Both or neither.
@@ -133,6 +173,7 @@ pub struct Auth {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            runtime: Runtime::default(),
             listen: "127.0.0.1:8080".to_owned(),
             endpoint: "/ws".to_owned(),
             allowed_origins: Vec::new(),
@@ -325,6 +366,7 @@ mod tests {
     fn every_key_of_the_defaults_is_in_the_example() {
         // Serialising is not derived; check the keys by name instead.
         for key in [
+            "runtime",
             "listen",
             "endpoint",
             "allowed_origins",
@@ -370,6 +412,11 @@ mod tests {
         assert!(e.contains("max_frame_bytes"), "lists what is allowed: {e}");
         let e = Config::parse("lisen = \"0.0.0.0:80\"\n").unwrap_err();
         assert!(e.contains("unknown field `lisen`"), "{e}");
+        let e = Config::parse("runtime = \"async-std\"\n").unwrap_err();
+        assert!(
+            e.contains("tokio") && e.contains("smol") && e.contains("mio"),
+            "{e}"
+        );
         let e = Config::parse("[slow_consumer]\ntopic = \"drop\"\n").unwrap_err();
         assert!(e.contains("disconnect") && e.contains("drop-newest"), "{e}");
     }
@@ -384,6 +431,11 @@ mod tests {
         )
         .unwrap();
         let b = c.broker();
+        assert_eq!(c.runtime, Runtime::Tokio);
+        assert_eq!(
+            Config::parse("runtime = \"smol\"\n").unwrap().runtime,
+            Runtime::Smol
+        );
         assert_eq!(b.topic_prefixes, ["/topic", "/exchange"]);
         assert_eq!(b.path_separator, '.');
         assert_eq!(b.max_unacked_per_subscription, 7);

@@ -1,20 +1,21 @@
-//! The plain HTTP side of the port: the page, its scripts, `/healthz` and `/metrics`.
+//! The plain HTTP side of the port: the page, its scripts, `/healthz` and `/metrics` (the same
+//! on every runtime).
 
 use bytes::Bytes;
 use duplex_core::ws::handshake::{http_response, RequestHead};
 
-use duplex_tokio::broker::BrokerHandle;
+use crate::host::Host;
 
 const INDEX: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
 const STOMP_CLIENT_JS: &str = include_str!("../static/stomp-client.js");
 
 /// The answer to one plain HTTP request.
-pub fn respond(request: &RequestHead, handle: &BrokerHandle) -> Option<Bytes> {
+pub fn respond<H: Host>(request: &RequestHead, handle: &H) -> Option<Bytes> {
     Some(answer(request, handle))
 }
 
-fn answer(request: &RequestHead, handle: &BrokerHandle) -> Bytes {
+fn answer<H: Host>(request: &RequestHead, handle: &H) -> Bytes {
     let path = request.path.split('?').next().unwrap_or("/");
     if request.method != "GET" && request.method != "HEAD" {
         return http_response(

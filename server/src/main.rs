@@ -1,6 +1,7 @@
 //! `duplex`: a STOMP-over-WebSocket broker with a demo page.
 //!
-//! `duplex [--config FILE] [--listen 127.0.0.1:8080] [--tls-cert cert.pem --tls-key key.pem]`
+//! `duplex [--config FILE] [--runtime tokio|smol|mio] [--listen 127.0.0.1:8080]
+//! [--tls-cert cert.pem --tls-key key.pem]`
 //!
 //! Serves `ws://HOST/ws` (subprotocols `v12.stomp`, `v11.stomp`, `v10.stomp`), the page at `/`,
 //! `/healthz` and `/metrics`. Destinations: `/topic/**` (broadcast), `/queue/**` (one consumer
@@ -9,24 +10,25 @@
 //! accepted and becomes the principal, and a CONNECT without a login gets a unique `anon-N`
 //! principal, so no one reaches another's `/user/` destinations anonymously.
 //!
+//! The app ([`app`]), the page ([`http`]) and the settings ([`config`]) are written once; the
+//! runtime (`--runtime`, default tokio) only decides who hosts the broker, listens, runs the
+//! ticker's timer and catches signals ([`rt_tokio`], [`rt_smol`], [`rt_mio`]).
+//!
 //! Ctrl-C or SIGTERM: stop accepting, close every session without ERROR (owed RECEIPTs go
 //! out), close every WebSocket with 1001, wait for the close handshakes (bounded), exit 0.
 
+#[macro_use]
+mod host;
 mod app;
 mod config;
 mod http;
+mod rt_mio;
+mod rt_smol;
+mod rt_tokio;
 
-use std::time::Duration;
+use config::{Config, Runtime};
 
-use duplex_core::broker::{AnyLogin, Users};
-use duplex_core::ws::handshake::OriginPolicy;
-use duplex_tokio::broker::BrokerServer;
-use tokio::net::TcpListener;
-
-use config::Config;
-
-const USAGE: &str =
-    "usage: duplex [--config FILE] [--listen 127.0.0.1:8080] [--tls-cert FILE --tls-key FILE]";
+const USAGE: &str = "usage: duplex [--config FILE] [--runtime tokio|smol|mio] [--listen 127.0.0.1:8080] [--tls-cert FILE --tls-key FILE]";
 
 fn main() {
     tracing_subscriber::fmt()
@@ -45,9 +47,14 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    if let Err(e) = runtime.block_on(run(config)) {
-        eprintln!("duplex: {e}");
+    let runtime = config.runtime;
+    let outcome = match runtime {
+        Runtime::Tokio => rt_tokio::run(config),
+        Runtime::Smol => rt_smol::run(config),
+        Runtime::Mio => rt_mio::run(config),
+    };
+    if let Err(e) = outcome {
+        eprintln!("duplex ({}): {e}", runtime.name());
         std::process::exit(1);
     }
 }
@@ -61,7 +68,7 @@ fn config_from_args(args: impl Iterator<Item = String>) -> Result<Option<Config>
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--help" | "-h" => return Ok(None),
-            "--config" | "--listen" | "--tls-cert" | "--tls-key" => {
+            "--config" | "--runtime" | "--listen" | "--tls-cert" | "--tls-key" => {
                 let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
                 if arg == "--config" {
                     file = Some(value);
@@ -78,6 +85,7 @@ fn config_from_args(args: impl Iterator<Item = String>) -> Result<Option<Config>
     };
     for (flag, value) in flags {
         match flag.as_str() {
+            "--runtime" => config.runtime = value.parse()?,
             "--listen" => config.listen = value,
             "--tls-cert" => config.tls.cert = Some(value),
             _ => config.tls.key = Some(value),
@@ -85,78 +93,6 @@ fn config_from_args(args: impl Iterator<Item = String>) -> Result<Option<Config>
     }
     config.check()?;
     Ok(Some(config))
-}
-
-async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let mut builder = BrokerServer::builder()
-        .endpoint(config.endpoint.clone())
-        .config(config.broker())
-        .max_connections(config.max_connections)
-        .shutdown_grace(Duration::from_millis(config.shutdown_grace_ms))
-        .http(http::respond);
-    if !config.allowed_origins.is_empty() {
-        builder = builder.origin(OriginPolicy::AllowList(config.allowed_origins.clone()));
-    }
-    builder = if config.auth.users.is_empty() {
-        builder.authenticator(AnyLogin::default())
-    } else {
-        let users = config
-            .auth
-            .users
-            .iter()
-            .fold(Users::new(), |u, (login, pass)| u.add(login, pass))
-            .allow_anonymous(config.auth.allow_anonymous);
-        builder.authenticator(users)
-    };
-    if let (Some(cert), Some(key)) = (&config.tls.cert, &config.tls.key) {
-        builder = builder.tls(duplex_tokio::tls::acceptor_from_pem_files(cert, key)?);
-    }
-    let filters = app::Filters::default();
-    let server = app::register(builder, filters.clone()).build()?;
-    let handle = server.handle();
-    if config.ticker_ms > 0 {
-        tokio::spawn(app::run_ticker(
-            handle.clone(),
-            filters,
-            Duration::from_millis(config.ticker_ms),
-        ));
-    }
-    let listener = TcpListener::bind(&config.listen).await?;
-    let scheme = if config.tls.cert.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    tracing::info!(
-        "duplex listening on {scheme}://{}/ (STOMP endpoint {})",
-        listener.local_addr()?,
-        config.endpoint
-    );
-    tokio::spawn(async move {
-        stop_signal().await;
-        tracing::info!("signal received: shutting down");
-        handle.shutdown();
-    });
-    server.serve(listener).await?;
-    tracing::info!("bye");
-    Ok(())
-}
-
-/// Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]
@@ -193,6 +129,14 @@ mod tests {
         assert!(args(&["--tls-cert", "c.pem"])
             .unwrap_err()
             .contains("go together"));
+        let c = args(&["--config", path, "--runtime", "smol"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.runtime, Runtime::Smol);
+        assert_eq!(args(&[]).unwrap().unwrap().runtime, Runtime::Tokio);
+        assert!(args(&["--runtime", "async-std"])
+            .unwrap_err()
+            .contains("unknown runtime"));
         assert!(args(&["--bogus"]).unwrap_err().contains("unknown argument"));
         assert!(args(&["--help"]).unwrap().is_none());
         std::fs::remove_dir_all(dir).unwrap();

@@ -1,5 +1,5 @@
-//! The `duplex` binary on SIGTERM: an open STOMP session gets a 1001 close frame (no ERROR) and
-//! the process exits 0.
+//! The `duplex` binary on SIGTERM (and SIGINT), on each runtime: an open STOMP session gets a
+//! 1001 close frame (no ERROR) and the process exits 0.
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader};
@@ -11,8 +11,24 @@ use duplex_tokio::ws::{connect_with, ConnectOptions};
 
 #[tokio::test]
 async fn sigterm_closes_sessions_with_going_away_and_exits_zero() {
+    stop_with_signal("tokio", "-TERM").await;
+}
+
+#[tokio::test]
+async fn smol_sigterm_closes_sessions_with_going_away_and_exits_zero() {
+    stop_with_signal("smol", "-TERM").await;
+}
+
+#[tokio::test]
+async fn smol_sigint_closes_sessions_with_going_away_and_exits_zero() {
+    stop_with_signal("smol", "-INT").await;
+}
+
+/// Start `duplex --runtime RUNTIME`, open a STOMP session, send `signal` (a `kill` option), and
+/// expect a 1001 close without ERROR, then exit status 0.
+async fn stop_with_signal(runtime: &str, signal: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_duplex"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--runtime", runtime, "--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -43,7 +59,7 @@ async fn sigterm_closes_sessions_with_going_away_and_exits_zero() {
             Some(Event::Message(m)) => assert!(m.payload().starts_with(b"CONNECTED\n")),
             other => panic!("{other:?}"),
         }
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let killed = Command::new("kill").args([signal, &pid]).status().unwrap();
         assert!(killed.success());
         let mut messages = Vec::new();
         while let Some(event) = ws.next_event().await.unwrap() {
@@ -61,6 +77,6 @@ async fn sigterm_closes_sessions_with_going_away_and_exits_zero() {
     .await;
     if outcome.is_err() {
         let _ = Command::new("kill").args(["-KILL", &pid]).status();
-        panic!("the server did not shut down within the guard");
+        panic!("{runtime}: the server did not shut down within the guard");
     }
 }
