@@ -4,11 +4,18 @@
 //! `src/bin/echo-client.rs`.
 
 use std::collections::HashMap;
+use std::time::Duration;
+
+use duplex_mio::duplex_core::stomp::{
+    AckMode, ClientConfig, Message as StompMessage, Negotiated, ReceiptId, SubscriptionId,
+    TransactionId, Version,
+};
 use duplex_mio::duplex_core::ws::{Event, Message};
 use duplex_mio::ws::{connect, AcceptOptions, Socket, SocketEvent};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::stomp_scenario::{message_or_error, ScenarioClient, Target};
 use crate::Args;
 
 const LISTENER: Token = Token(0);
@@ -179,4 +186,95 @@ fn run_case(url: &str) -> Result<(), duplex_mio::Error> {
         }
     }
     Ok(())
+}
+
+/// [`ScenarioClient`] on `duplex-mio`: the blocking `StompClient` as it is.
+pub struct MioClient {
+    client: duplex_mio::stomp::StompClient,
+}
+
+impl MioClient {
+    /// Connect to `target` and complete CONNECT/CONNECTED.
+    pub fn connect(
+        target: &Target,
+        config: ClientConfig,
+    ) -> Result<Box<dyn ScenarioClient>, String> {
+        use duplex_mio::stomp::StompClient;
+        let client = match target {
+            Target::Tcp(addr) => StompClient::connect_tcp(addr, config),
+            Target::Ws(url) => StompClient::connect_ws(url, config),
+        }
+        .map_err(|e| format!("connect: {e}"))?;
+        Ok(Box::new(MioClient { client }))
+    }
+}
+
+fn e(err: impl std::fmt::Display) -> String {
+    err.to_string()
+}
+
+impl ScenarioClient for MioClient {
+    fn version(&self) -> Version {
+        self.client.session().version()
+    }
+    fn negotiated_heart_beat(&self) -> Negotiated {
+        self.client.session().negotiated_heart_beat()
+    }
+    fn subscribe(
+        &mut self,
+        destination: &str,
+        ack: AckMode,
+        headers: &[(&str, &str)],
+    ) -> Result<SubscriptionId, String> {
+        self.client.subscribe(destination, ack, headers).map_err(e)
+    }
+    fn unsubscribe(&mut self, id: &SubscriptionId) -> Result<(), String> {
+        self.client.unsubscribe(id).map_err(e)
+    }
+    fn send(
+        &mut self,
+        destination: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+        receipt: bool,
+    ) -> Result<Option<ReceiptId>, String> {
+        let body = bytes::Bytes::copy_from_slice(body.as_bytes());
+        self.client
+            .send(destination, body, headers, receipt)
+            .map_err(e)
+    }
+    fn wait_receipt(&mut self, receipt: &ReceiptId) -> Result<(), String> {
+        self.client.wait_receipt(receipt).map_err(e)
+    }
+    fn next_message(&mut self, within: Duration) -> Result<Option<StompMessage>, String> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let event = match self.client.next_event_timeout(left) {
+                Err(err) if err.is_timeout() => return Ok(None),
+                other => other.map_err(e),
+            };
+            if let Some(result) = message_or_error(event) {
+                return result;
+            }
+        }
+    }
+    fn ack(&mut self, message: &StompMessage, tx: Option<&TransactionId>) -> Result<(), String> {
+        self.client.ack(message, tx).map_err(e)
+    }
+    fn nack(&mut self, message: &StompMessage, tx: Option<&TransactionId>) -> Result<(), String> {
+        self.client.nack(message, tx).map_err(e)
+    }
+    fn begin(&mut self) -> Result<TransactionId, String> {
+        self.client.begin().map_err(e)
+    }
+    fn commit(&mut self, tx: &TransactionId) -> Result<(), String> {
+        self.client.commit(tx).map_err(e)
+    }
+    fn abort(&mut self, tx: &TransactionId) -> Result<(), String> {
+        self.client.abort(tx).map_err(e)
+    }
+    fn disconnect(self: Box<Self>) -> Result<(), String> {
+        self.client.disconnect().map_err(e)
+    }
 }

@@ -57,7 +57,7 @@ fn run(args: &Args, runtime: Runtime) -> Result<(), String> {
     let client: Box<dyn ScenarioClient> = match runtime {
         Runtime::Tokio => TokioClient::connect(&target, config)?,
         Runtime::Smol => duplex_examples::smol_rt::SmolClient::connect(&target, config)?,
-        Runtime::Mio => return Err("stomp-interop is not available on mio yet".into()),
+        Runtime::Mio => duplex_examples::mio_rt::MioClient::connect(&target, config)?,
     };
     stomp_scenario::run(client, &options)
 }
