@@ -41,11 +41,12 @@ use bytes::Bytes;
 use duplex_core::stomp::AckMode;
 use duplex_core::ws::{CloseCode, CloseInfo, Message, MessageKind};
 
+pub mod mio;
 pub mod smol;
 pub mod tokio;
 
 /// Every runtime under test. The suite pairs each with each (client × server).
-pub static RUNTIMES: &[&dyn Runtime] = &[&tokio::Tokio, &smol::Smol];
+pub static RUNTIMES: &[&dyn Runtime] = &[&tokio::Tokio, &smol::Smol, &mio::Mio];
 
 /// How long a client run may take before it is a failure.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);

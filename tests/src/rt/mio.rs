@@ -1,0 +1,305 @@
+//! The harness on `duplex-mio`: servers are one `mio::Poll` loop on their own thread (stopped
+//! through a `mio::Waker`), clients use the blocking layer (a private `Poll`) inside the call.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use duplex_core::stomp::{AckMode, ClientConfig, ClientEvent};
+use duplex_core::ws::{Event, Message};
+use duplex_mio::stomp::StompClient;
+use duplex_mio::ws::{connect_with, AcceptOptions, ConnectOptions, Socket, SocketEvent, WebSocket};
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::{
+    parse_server_close_request, server_close_request, ClientOutcome, ClientPlan, Reply, Runtime,
+    ServerHandle, Step, StompOutcome, StompPlan, TestCert, CLIENT_TIMEOUT,
+};
+
+/// `duplex-mio`.
+pub struct Mio;
+
+fn e(err: impl std::fmt::Display) -> String {
+    err.to_string()
+}
+
+fn client_options(tls: Option<&TestCert>) -> ConnectOptions {
+    ConnectOptions {
+        tls: tls.map(|c| duplex_mio::tls::client_config_with_roots(c.roots())),
+        ..ConnectOptions::default()
+    }
+}
+
+fn server_tls(tls: Option<&TestCert>) -> Option<Arc<rustls::ServerConfig>> {
+    tls.map(|c| {
+        duplex_mio::tls::server_config_from_pem(c.cert_pem.as_bytes(), c.key_pem.as_bytes())
+            .expect("server TLS config")
+    })
+}
+
+const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+
+/// The echo server: one `Poll` loop for the listener and every connection.
+fn serve_echo(
+    mut listener: TcpListener,
+    mut poll: Poll,
+    options: AcceptOptions,
+    stop: Arc<AtomicBool>,
+) {
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)
+        .expect("register listener");
+    let mut events = Events::with_capacity(256);
+    let mut sockets: HashMap<Token, Socket> = HashMap::new();
+    let mut next = 2;
+    while !stop.load(Ordering::SeqCst) {
+        let deadline = sockets.values().filter_map(Socket::next_deadline).min();
+        if let Err(err) = poll.poll(&mut events, duplex_mio::time::poll_timeout(deadline)) {
+            assert_eq!(err.kind(), std::io::ErrorKind::Interrupted, "poll: {err}");
+            continue;
+        }
+        let mut touched = Vec::new();
+        for event in events.iter() {
+            match event.token() {
+                WAKER => {}
+                LISTENER => {
+                    while let Ok((tcp, _)) = listener.accept() {
+                        let token = Token(next);
+                        next += 1;
+                        let mut socket = Socket::accept(tcp, &options).expect("socket");
+                        socket.register(poll.registry(), token).expect("register");
+                        sockets.insert(token, socket);
+                        touched.push(token);
+                    }
+                }
+                token => {
+                    if let Some(socket) = sockets.get_mut(&token) {
+                        let _ = socket.handle_ready(poll.registry(), event);
+                        touched.push(token);
+                    }
+                }
+            }
+        }
+        let now = Instant::now();
+        for (token, socket) in sockets.iter_mut() {
+            if socket.next_deadline().is_some_and(|at| at <= now) {
+                socket.handle_timeout();
+                touched.push(*token);
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for token in touched {
+            let Some(socket) = sockets.get_mut(&token) else {
+                continue;
+            };
+            let _ = echo(socket);
+            let _ = socket.flush(poll.registry());
+            if socket.is_finished() {
+                let _ = socket.deregister(poll.registry());
+                sockets.remove(&token);
+            }
+        }
+    }
+}
+
+fn echo(socket: &mut Socket) -> Result<(), duplex_mio::Error> {
+    while let Some(event) = socket.poll_event()? {
+        match event {
+            SocketEvent::HttpRequest(_) => socket.reject()?,
+            SocketEvent::Ws(Event::Message(m)) => {
+                if let Message::Text(t) = &m {
+                    if let Some((code, reason)) = parse_server_close_request(t) {
+                        socket.close(code, &reason)?;
+                        continue;
+                    }
+                }
+                let _ = socket.send(&m);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Run `serve(listener, poll, stop)` on a thread of its own until the handle is dropped.
+fn spawn_loop(
+    serve: impl FnOnce(TcpListener, Poll, Arc<AtomicBool>) + Send + 'static,
+) -> ServerHandle {
+    let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let poll = Poll::new().expect("poll");
+    let waker = Waker::new(poll.registry(), WAKER).expect("waker");
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = {
+        let stop = stop.clone();
+        std::thread::spawn(move || serve(listener, poll, stop))
+    };
+    ServerHandle::new(addr, move || {
+        stop.store(true, Ordering::SeqCst);
+        let _ = waker.wake();
+        let _ = thread.join();
+    })
+}
+
+/// The next event before `deadline`.
+fn next_event(ws: &mut WebSocket, deadline: Instant) -> Result<Option<Event>, String> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    ws.next_event_timeout(left).map_err(|err| {
+        if err.is_timeout() {
+            format!("no outcome within {CLIENT_TIMEOUT:?}")
+        } else {
+            e(err)
+        }
+    })
+}
+
+fn next_message(ws: &mut WebSocket, deadline: Instant) -> Result<Message, String> {
+    loop {
+        match next_event(ws, deadline)? {
+            Some(Event::Message(m)) => return Ok(m),
+            Some(Event::Closed(info)) => return Err(format!("closed before the echo: {info:?}")),
+            Some(_) => continue,
+            None => return Err("closed before the echo".into()),
+        }
+    }
+}
+
+fn ws_client(url: &str, tls: Option<&TestCert>, plan: &ClientPlan) -> Result<ClientOutcome, String> {
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let mut ws = connect_with(url, client_options(tls)).map_err(e)?;
+    let mut replies = Vec::new();
+    for step in &plan.steps {
+        match step {
+            Step::Send(m) => {
+                ws.send(m).map_err(e)?;
+                replies.push(Reply::Message(next_message(&mut ws, deadline)?));
+            }
+            Step::SendFragmented { kind, fragments } => {
+                for (i, fragment) in fragments.iter().enumerate() {
+                    let fin = i + 1 == fragments.len();
+                    ws.connection_mut()
+                        .send_fragment(*kind, fragment, fin)
+                        .map_err(e)?;
+                }
+                ws.flush().map_err(e)?;
+                replies.push(Reply::Message(next_message(&mut ws, deadline)?));
+            }
+            Step::Ping(payload) => {
+                ws.ping(payload).map_err(e)?;
+                loop {
+                    match next_event(&mut ws, deadline)? {
+                        Some(Event::Pong(p)) => {
+                            replies.push(Reply::Pong(p));
+                            break;
+                        }
+                        Some(Event::Closed(info)) => {
+                            return Err(format!("closed before the pong: {info:?}"))
+                        }
+                        Some(_) => continue,
+                        None => return Err("closed before the pong".into()),
+                    }
+                }
+            }
+            Step::AskServerToClose(code, reason) => {
+                ws.send_text(&server_close_request(*code, reason))
+                    .map_err(e)?;
+            }
+        }
+    }
+    if let Some((code, reason)) = &plan.close {
+        ws.connection_mut()
+            .close(duplex_mio::time::now(), *code, reason)
+            .map_err(e)?;
+    }
+    while next_event(&mut ws, deadline)?.is_some() {}
+    ws.close_info()
+        .cloned()
+        .map(|close| ClientOutcome { replies, close })
+        .ok_or_else(|| "the connection ended without close information".into())
+}
+
+fn stomp_client(url: &str, tls: Option<&TestCert>, plan: &StompPlan) -> Result<StompOutcome, String> {
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let mut config = ClientConfig::new("localhost");
+    config.login = Some(plan.login.clone());
+    let mut c = StompClient::connect_ws_with(url, client_options(tls), config).map_err(e)?;
+    let version = c.session().version().as_str().to_owned();
+    c.subscribe(&plan.destination, plan.ack, &[]).map_err(e)?;
+    for body in &plan.send {
+        let receipt = c
+            .send(&plan.destination, body.clone(), &[], true)
+            .map_err(e)?
+            .ok_or("SEND with a receipt gave no receipt id")?;
+        c.wait_receipt(&receipt).map_err(e)?;
+    }
+    let client_acks = plan.ack != AckMode::Auto;
+    let mut received = Vec::new();
+    let mut nacked = Vec::new();
+    let mut settled = 0;
+    while settled < plan.send.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = match c.next_event_timeout(left).map_err(e)? {
+            Some(ClientEvent::Message(m)) => m,
+            Some(ClientEvent::Error(frame)) => return Err(format!("server ERROR: {frame:?}")),
+            Some(_) => continue,
+            None => return Err(format!("session closed after {received:?}")),
+        };
+        let body = message.body().clone();
+        received.push(body.clone());
+        if client_acks && plan.nack_once.contains(&body) && !nacked.contains(&body) {
+            nacked.push(body);
+            c.nack(&message, None).map_err(e)?;
+            continue;
+        }
+        if client_acks {
+            c.ack(&message, None).map_err(e)?;
+        }
+        settled += 1;
+    }
+    let disconnected = c.disconnect().is_ok();
+    Ok(StompOutcome {
+        version,
+        received,
+        disconnected,
+    })
+}
+
+impl Runtime for Mio {
+    fn name(&self) -> &'static str {
+        "mio"
+    }
+
+    fn spawn_echo_server(&self, tls: Option<&TestCert>) -> ServerHandle {
+        let options = AcceptOptions {
+            tls: server_tls(tls),
+            ..AcceptOptions::default()
+        };
+        spawn_loop(move |listener, poll, stop| serve_echo(listener, poll, options, stop))
+    }
+
+    fn run_ws_client(
+        &self,
+        url: &str,
+        tls: Option<&TestCert>,
+        plan: &ClientPlan,
+    ) -> Result<ClientOutcome, String> {
+        ws_client(url, tls, plan)
+    }
+
+    fn spawn_broker_server(&self, _tls: Option<&TestCert>) -> Option<ServerHandle> {
+        None
+    }
+
+    fn run_stomp_client(
+        &self,
+        url: &str,
+        tls: Option<&TestCert>,
+        plan: &StompPlan,
+    ) -> Result<StompOutcome, String> {
+        stomp_client(url, tls, plan)
+    }
+}
