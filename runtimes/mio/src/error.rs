@@ -22,6 +22,9 @@ pub enum Error {
     /// The call was refused by the connection (closed, bad close code…).
     #[error(transparent)]
     Local(#[from] LocalError),
+    /// The broker refused a setting (a handler pattern outside the app prefixes).
+    #[error(transparent)]
+    Broker(#[from] duplex_core::broker::BrokerError),
     /// The call needs an open WebSocket connection, and the opening handshake has not completed.
     #[error("the WebSocket handshake has not completed")]
     NotOpen,

@@ -11,6 +11,8 @@
 //! - [`stomp::StompSocket`]: a STOMP client session (over TCP or WebSocket) in your loop;
 //! - blocking conveniences on a private `Poll`, with the names `duplex-tokio` uses:
 //!   [`ws::connect`], [`ws::accept_with`], [`ws::WebSocket`], [`stomp::StompClient`];
+//! - [`broker::BrokerServer`]: the core broker hosted on a loop of its own (your thread or a
+//!   spawned one), STOMP over WebSocket;
 //! - [`time`]: the clock mapping, for driving core machines (a broker) next to the sockets.
 //!
 //! ```no_run
@@ -55,6 +57,7 @@
 #![deny(missing_docs)]
 
 mod blocking;
+pub mod broker;
 mod error;
 mod io;
 pub mod stomp;

@@ -168,7 +168,11 @@ fn next_message(ws: &mut WebSocket, deadline: Instant) -> Result<Message, String
     }
 }
 
-fn ws_client(url: &str, tls: Option<&TestCert>, plan: &ClientPlan) -> Result<ClientOutcome, String> {
+fn ws_client(
+    url: &str,
+    tls: Option<&TestCert>,
+    plan: &ClientPlan,
+) -> Result<ClientOutcome, String> {
     let deadline = Instant::now() + CLIENT_TIMEOUT;
     let mut ws = connect_with(url, client_options(tls)).map_err(e)?;
     let mut replies = Vec::new();
@@ -222,7 +226,11 @@ fn ws_client(url: &str, tls: Option<&TestCert>, plan: &ClientPlan) -> Result<Cli
         .ok_or_else(|| "the connection ended without close information".into())
 }
 
-fn stomp_client(url: &str, tls: Option<&TestCert>, plan: &StompPlan) -> Result<StompOutcome, String> {
+fn stomp_client(
+    url: &str,
+    tls: Option<&TestCert>,
+    plan: &StompPlan,
+) -> Result<StompOutcome, String> {
     let deadline = Instant::now() + CLIENT_TIMEOUT;
     let mut config = ClientConfig::new("localhost");
     config.login = Some(plan.login.clone());
@@ -290,8 +298,21 @@ impl Runtime for Mio {
         ws_client(url, tls, plan)
     }
 
-    fn spawn_broker_server(&self, _tls: Option<&TestCert>) -> Option<ServerHandle> {
-        None
+    fn spawn_broker_server(&self, tls: Option<&TestCert>) -> Option<ServerHandle> {
+        let mut builder = duplex_mio::broker::BrokerServer::builder().endpoint("/ws");
+        if let Some(config) = server_tls(tls) {
+            builder = builder.tls(config);
+        }
+        let server = builder.build().expect("broker server");
+        let handle = server.handle();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let thread = server.spawn(listener).expect("broker thread");
+        Some(ServerHandle::new(addr, move || {
+            // Graceful: sessions get 1001, `serve` returns, the thread ends.
+            handle.shutdown();
+            let _ = thread.join();
+        }))
     }
 
     fn run_stomp_client(

@@ -1,0 +1,458 @@
+//! Hosting the sans-IO [`Broker`] on a mio loop: a STOMP-over-WebSocket endpoint, the same shape
+//! as `duplex_tokio::broker` (builder, endpoint, handlers, HTTP, TLS, handle, graceful shutdown).
+//!
+//! The loop owns the broker directly — no lock: one thread, one `Poll`, the listener and every
+//! connection in it. Run it on your thread with [`BrokerServer::serve`] or on a new one with
+//! [`BrokerServer::spawn`]; a [`BrokerHandle`] (any thread) publishes, reads the counters and
+//! shuts down, through a `mio::Waker`.
+//!
+//! ```no_run
+//! use duplex_mio::broker::BrokerServer;
+//! use duplex_mio::duplex_core::broker::{AppMessage, HandlerContext};
+//!
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = BrokerServer::builder()
+//!     .endpoint("/ws")
+//!     .handler("/app/chat/{room}", |ctx: &mut HandlerContext, m: &AppMessage| {
+//!         let room = m.var("room").unwrap_or("lobby");
+//!         ctx.publish(&format!("/topic/chat/{room}"), m.body().clone());
+//!     })
+//!     .build()?;
+//! let handle = server.handle();
+//! let listener = std::net::TcpListener::bind("127.0.0.1:8080")?;
+//! let thread = server.spawn(listener)?;
+//! handle.publish("/topic/news", &[], "hello");
+//! handle.shutdown();
+//! thread.join().unwrap()?;
+//! # Ok(()) }
+//! ```
+
+mod host;
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use duplex_core::broker::{
+    AnyLogin, AppMessage, Authorizer, Broker, BrokerConfig, BrokerStats, DefaultAuthorizer,
+    HandlerContext,
+};
+use duplex_core::stomp::ws::WS_SUBPROTOCOLS;
+use duplex_core::stomp::Authenticator;
+use duplex_core::ws::handshake::{OriginPolicy, RequestHead, ServerConfig as HandshakeConfig};
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::time::{now, os_rng, poll_timeout};
+use crate::ws::AcceptOptions;
+use crate::Error;
+use host::Host;
+
+/// Answers plain HTTP requests on the endpoint's port: `Some(response)` (see
+/// [`http_response`](duplex_core::ws::handshake::http_response)), or `None` for 404.
+pub type HttpHandler = dyn Fn(&RequestHead, &BrokerHandle) -> Option<Bytes> + Send + Sync;
+
+type SyncHandler = Box<dyn FnMut(&mut HandlerContext, &AppMessage) + Send>;
+
+/// Builds a [`BrokerServer`]. Every setting has a default; see each method.
+pub struct Builder {
+    endpoint: String,
+    config: BrokerConfig,
+    authenticator: Box<dyn Authenticator>,
+    authorizer: Option<Box<dyn Authorizer>>,
+    origin: OriginPolicy,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    handlers: Vec<(String, SyncHandler)>,
+    http: Option<Box<HttpHandler>>,
+    shutdown_grace: Duration,
+    max_connections: usize,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("endpoint", &self.endpoint)
+            .field("config", &self.config)
+            .field("tls", &self.tls.is_some())
+            .field("handlers", &self.handlers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            endpoint: "/ws".to_owned(),
+            config: BrokerConfig::default(),
+            authenticator: Box::new(AnyLogin::default()),
+            authorizer: None,
+            origin: OriginPolicy::Any,
+            tls: None,
+            handlers: Vec::new(),
+            http: None,
+            shutdown_grace: Duration::from_secs(5),
+            max_connections: 10_000,
+        }
+    }
+}
+
+impl Builder {
+    /// The WebSocket path of the STOMP endpoint. Default `/ws`. WebSocket upgrades to other
+    /// paths are closed with 1008.
+    pub fn endpoint(mut self, path: impl Into<String>) -> Self {
+        self.endpoint = path.into();
+        self
+    }
+
+    /// Prefixes, limits, heart-beats, connect timeout, slow-consumer policies. Default
+    /// [`BrokerConfig::default`].
+    pub fn config(mut self, config: BrokerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Checks every CONNECT. Default [`AnyLogin`] (demos only).
+    pub fn authenticator(mut self, authenticator: impl Authenticator + 'static) -> Self {
+        self.authenticator = Box::new(authenticator);
+        self
+    }
+
+    /// Checks every SUBSCRIBE and SEND. Default [`DefaultAuthorizer`] over the configured user
+    /// prefix.
+    pub fn authorizer(mut self, authorizer: impl Authorizer + 'static) -> Self {
+        self.authorizer = Some(Box::new(authorizer));
+        self
+    }
+
+    /// Which browser origins may open the endpoint (RFC 6455 §10.2). Default
+    /// [`OriginPolicy::Any`].
+    pub fn origin(mut self, policy: OriginPolicy) -> Self {
+        self.origin = policy;
+        self
+    }
+
+    /// Serve `wss://` (and `https://`) with this config (see [`crate::tls`]).
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// A handler for SENDs to destinations matching `pattern` (under an app prefix, `{name}`
+    /// segments captured). It runs inside the broker, on the loop's thread; its replies are
+    /// routed before the SEND's RECEIPT. The first registered match wins.
+    pub fn handler(
+        mut self,
+        pattern: impl Into<String>,
+        handler: impl FnMut(&mut HandlerContext, &AppMessage) + Send + 'static,
+    ) -> Self {
+        self.handlers.push((pattern.into(), Box::new(handler)));
+        self
+    }
+
+    /// Answer plain HTTP requests on the same port. Without one, every plain request gets
+    /// `426 Upgrade Required`.
+    pub fn http(
+        mut self,
+        handler: impl Fn(&RequestHead, &BrokerHandle) -> Option<Bytes> + Send + Sync + 'static,
+    ) -> Self {
+        self.http = Some(Box::new(handler));
+        self
+    }
+
+    /// How long a graceful shutdown waits for close handshakes. Default 5 s.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Most connections served at once; more are closed at accept. Default 10 000.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// The server, ready to [`serve`](BrokerServer::serve). Fails if a handler pattern is not
+    /// under an app prefix (or the OS has no room for another `Poll`).
+    pub fn build(self) -> Result<BrokerServer, Error> {
+        let authorizer = self
+            .authorizer
+            .unwrap_or_else(|| Box::new(DefaultAuthorizer::new(self.config.user_prefix.clone())));
+        let limits = self.config.session.limits;
+        let mut broker = Broker::new(
+            now(),
+            self.config,
+            self.authenticator,
+            authorizer,
+            Box::new(os_rng()),
+        );
+        for (pattern, handler) in self.handlers {
+            broker.register_handler(&pattern, handler)?;
+        }
+        // A STOMP frame travels in one WebSocket message.
+        let max_message = 2 * limits.max_frame as u64;
+        let accept = AcceptOptions {
+            handshake: Arc::new(HandshakeConfig {
+                protocols: WS_SUBPROTOCOLS.iter().map(|s| s.to_string()).collect(),
+                origin: self.origin,
+                ..HandshakeConfig::default()
+            }),
+            config: duplex_core::ws::Config {
+                max_frame_size: max_message,
+                max_message_size: max_message,
+                ..duplex_core::ws::Config::default()
+            },
+            tls: self.tls,
+        };
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let handle = BrokerHandle {
+            shared: Arc::new(Shared {
+                commands: Mutex::new(VecDeque::new()),
+                stats: Mutex::new(BrokerStats::default()),
+                waker,
+            }),
+        };
+        Ok(BrokerServer {
+            poll,
+            handle,
+            host: Host::new(broker, self.endpoint, accept, self.http),
+            shutdown_grace: self.shutdown_grace,
+            max_connections: self.max_connections,
+        })
+    }
+}
+
+const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+
+enum Command {
+    Publish {
+        destination: String,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    },
+    SendToUser {
+        user: String,
+        destination: String,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    },
+    Shutdown,
+}
+
+struct Shared {
+    commands: Mutex<VecDeque<Command>>,
+    stats: Mutex<BrokerStats>,
+    waker: Waker,
+}
+
+/// Reaches a running [`BrokerServer`] from any thread: publish, reach users, read counters,
+/// shut down. Calls queue a command and wake the loop.
+#[derive(Clone)]
+pub struct BrokerHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for BrokerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerHandle").finish_non_exhaustive()
+    }
+}
+
+impl BrokerHandle {
+    fn command(&self, command: Command) {
+        self.shared
+            .commands
+            .lock()
+            .expect("command queue")
+            .push_back(command);
+        let _ = self.shared.waker.wake();
+    }
+
+    fn owned(headers: &[(&str, &str)]) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    /// Publish to a topic, a queue or `/user/{name}/…` (see [`Broker::publish`]).
+    pub fn publish(&self, destination: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) {
+        self.command(Command::Publish {
+            destination: destination.to_owned(),
+            headers: Self::owned(headers),
+            body: body.into(),
+        });
+    }
+
+    /// Send to every session of `user` subscribed to `/user{destination}`.
+    pub fn send_to_user(
+        &self,
+        user: &str,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) {
+        self.command(Command::SendToUser {
+            user: user.to_owned(),
+            destination: destination.to_owned(),
+            headers: Self::owned(headers),
+            body: body.into(),
+        });
+    }
+
+    /// The broker's counters, as of the loop's last turn.
+    pub fn stats(&self) -> BrokerStats {
+        self.shared.stats.lock().expect("stats").clone()
+    }
+
+    /// Stop accepting, end every session gracefully (1001), and make `serve` return.
+    pub fn shutdown(&self) {
+        self.command(Command::Shutdown);
+    }
+}
+
+/// A STOMP-over-WebSocket broker server on one mio loop. Build it with
+/// [`BrokerServer::builder`], keep a [`handle`](Self::handle), then [`serve`](Self::serve) or
+/// [`spawn`](Self::spawn).
+pub struct BrokerServer {
+    poll: Poll,
+    handle: BrokerHandle,
+    host: Host,
+    shutdown_grace: Duration,
+    max_connections: usize,
+}
+
+impl std::fmt::Debug for BrokerServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerServer").finish_non_exhaustive()
+    }
+}
+
+impl BrokerServer {
+    /// A builder with every default.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A handle to publish, read counters and shut down.
+    pub fn handle(&self) -> BrokerHandle {
+        self.handle.clone()
+    }
+
+    /// Run the loop on a new thread.
+    pub fn spawn(
+        self,
+        listener: std::net::TcpListener,
+    ) -> io::Result<std::thread::JoinHandle<io::Result<()>>> {
+        std::thread::Builder::new()
+            .name("duplex-mio-broker".into())
+            .spawn(move || self.serve(listener))
+    }
+
+    /// Run the loop on this thread: accept on `listener`, serve every connection, until
+    /// [`BrokerHandle::shutdown`]; then close every session gracefully (bounded by the shutdown
+    /// grace) and return.
+    pub fn serve(mut self, listener: std::net::TcpListener) -> io::Result<()> {
+        listener.set_nonblocking(true)?;
+        let mut listener = TcpListener::from_std(listener);
+        self.poll
+            .registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let mut events = Events::with_capacity(1024);
+        let mut next_token = 2usize;
+        let mut give_up: Option<std::time::Instant> = None;
+        loop {
+            if self.host.shutting_down
+                && (self.host.len() == 0 || give_up.is_some_and(|t| t <= std::time::Instant::now()))
+            {
+                return Ok(());
+            }
+            let deadline = crate::time::earliest(self.host.next_deadline(), give_up);
+            match self.poll.poll(&mut events, poll_timeout(deadline)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => loop {
+                        match listener.accept() {
+                            Ok((tcp, _)) => {
+                                if self.host.shutting_down
+                                    || self.host.len() >= self.max_connections
+                                {
+                                    continue;
+                                }
+                                self.host
+                                    .accept(self.poll.registry(), Token(next_token), tcp);
+                                next_token += 1;
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "accept failed");
+                                break;
+                            }
+                        }
+                    },
+                    WAKER => {}
+                    _ => {
+                        self.host.handle_ready(self.poll.registry(), event);
+                    }
+                }
+            }
+            let commands: Vec<Command> = self
+                .handle
+                .shared
+                .commands
+                .lock()
+                .expect("command queue")
+                .drain(..)
+                .collect();
+            for command in commands {
+                let now = now();
+                match command {
+                    Command::Publish {
+                        destination,
+                        headers,
+                        body,
+                    } => {
+                        let headers: Vec<(&str, &str)> = headers
+                            .iter()
+                            .map(|(n, v)| (n.as_str(), v.as_str()))
+                            .collect();
+                        if let Err(e) = self.host.broker.publish(now, &destination, &headers, body)
+                        {
+                            tracing::warn!(error = %e, "publish");
+                        }
+                    }
+                    Command::SendToUser {
+                        user,
+                        destination,
+                        headers,
+                        body,
+                    } => {
+                        let headers: Vec<(&str, &str)> = headers
+                            .iter()
+                            .map(|(n, v)| (n.as_str(), v.as_str()))
+                            .collect();
+                        self.host
+                            .broker
+                            .send_to_user(now, &user, &destination, &headers, body);
+                    }
+                    Command::Shutdown if !self.host.shutting_down => {
+                        let _ = self.poll.registry().deregister(&mut listener);
+                        self.host.shutdown();
+                        give_up = Some(std::time::Instant::now() + self.shutdown_grace);
+                    }
+                    Command::Shutdown => {}
+                }
+            }
+            self.host.handle_timeout();
+            self.host.process(self.poll.registry(), &self.handle);
+            *self.handle.shared.stats.lock().expect("stats") = self.host.broker.stats().clone();
+        }
+    }
+}
