@@ -27,7 +27,8 @@ struct Greeter {
 
 impl ClientLogic for Greeter {
     fn on_connected(&mut self, cx: &mut ClientCx<'_>) {
-        cx.subscribe("/topic/greetings", AckMode::Auto, true).unwrap();
+        cx.subscribe("/topic/greetings", AckMode::Auto, true)
+            .unwrap();
         let at = cx.now() + Duration::from_millis(200);
         cx.wake_at(at);
     }

@@ -234,7 +234,11 @@ impl DeliveryChecker {
                         if m.state == QState::Held(*link) {
                             if *positive {
                                 m.state = QState::AckSent(*link);
-                                self.links.get_mut(link).expect("known").acks.push((n, (p, s)));
+                                self.links
+                                    .get_mut(link)
+                                    .expect("known")
+                                    .acks
+                                    .push((n, (p, s)));
                             } else {
                                 m.state = QState::Pending;
                             }
@@ -311,7 +315,9 @@ impl DeliveryChecker {
 
     fn on_topic_message(&mut self, link: LinkId, sub: &str, tag: Tag) -> Result<(), String> {
         if !self.topic_sends.iter().any(|t| t.tag == tag) {
-            return Err(format!("{link:?} {sub}: topic message {tag:?} was never sent"));
+            return Err(format!(
+                "{link:?} {sub}: topic message {tag:?} was never sent"
+            ));
         }
         let Some(s) = self.subs.get_mut(&(link, sub.to_owned())) else {
             return Err(format!("{link:?}: MESSAGE for unknown subscription {sub}"));
@@ -330,10 +336,15 @@ impl DeliveryChecker {
         Ok(())
     }
 
-    fn on_queue_message(&mut self, link: LinkId, tag: Tag, redelivered: bool) -> Result<(), String> {
+    fn on_queue_message(
+        &mut self,
+        link: LinkId,
+        tag: Tag,
+        redelivered: bool,
+    ) -> Result<(), String> {
         let process = self.process;
         let released = |links: &BTreeMap<LinkId, LinkState>, l: LinkId| {
-            links.get(&l).is_none_or(|s| s.released)
+            links.get(&l).map_or(true, |s| s.released)
         };
         let Some(m) = self.queue.get(&tag) else {
             return Err(format!("{link:?}: queue message {tag:?} was never sent"));
@@ -386,7 +397,11 @@ impl DeliveryChecker {
             topic_sends: self.topic_sends.len(),
             topic_receipted: self.topic_sends.iter().filter(|t| t.receipted).count(),
             queue_sends: self.queue.len(),
-            queue_acked: self.queue.values().filter(|m| m.state == QState::Done).count(),
+            queue_acked: self
+                .queue
+                .values()
+                .filter(|m| m.state == QState::Done)
+                .count(),
             queue_redelivered: self.queue.values().filter(|m| m.deliveries > 1).count(),
             messages: self.messages,
         }

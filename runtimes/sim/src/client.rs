@@ -12,8 +12,8 @@ use crate::trace::Obs;
 use bytes::Bytes;
 use duplex_core::stomp::ws::{accept_versions_for, WS_SUBPROTOCOLS};
 use duplex_core::stomp::{
-    heartbeat, AckMode, ClientConfig, ClientEvent, ClientSession, LocalError, Message as StompMessage,
-    ReceiptId, SubscriptionId,
+    heartbeat, AckMode, ClientConfig, ClientEvent, ClientSession, LocalError,
+    Message as StompMessage, ReceiptId, SubscriptionId,
 };
 use duplex_core::ws::handshake::{ClientHandshake, ClientOutcome, ClientRequest};
 use duplex_core::ws::{CloseCode, Config as WsConfig, Connection, Event, Message, State};
@@ -421,7 +421,8 @@ impl<L: ClientLogic> ClientHost<L> {
                 Some(ClientOutcome::Accepted {
                     protocol, leftover, ..
                 }) => {
-                    let mut ws = Connection::client(now, self.ws.clone(), Box::new(self.rng.fork()));
+                    let mut ws =
+                        Connection::client(now, self.ws.clone(), Box::new(self.rng.fork()));
                     let mut config = self.stomp.clone();
                     config.accept_versions = accept_versions_for(protocol.as_deref()).to_vec();
                     let stomp = ClientSession::new(now, config).expect("valid CONNECT headers");
@@ -533,7 +534,13 @@ impl<L: ClientLogic> ClientHost<L> {
         progress
     }
 
-    fn on_stomp_event(&mut self, now: Instant, link: LinkId, event: ClientEvent, obs: &mut Vec<Obs>) {
+    fn on_stomp_event(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        event: ClientEvent,
+        obs: &mut Vec<Obs>,
+    ) {
         let client = self.index;
         match &event {
             ClientEvent::Connected { heart_beat, .. } => {
@@ -568,7 +575,7 @@ impl<L: ClientLogic> ClientHost<L> {
                         "c{client} heart-beat timeout after {silent:?} of silence"
                     )));
                     // Never earlier than the negotiated tolerance.
-                    if c.hb_timeout.is_none_or(|t| silent < t) {
+                    if c.hb_timeout.map_or(true, |t| silent < t) {
                         self.violations.push(format!(
                             "c{client} declared the server dead after {silent:?} of silence; \
                              its heart-beat timeout is {:?}",

@@ -442,7 +442,10 @@ mod tests {
         seen.sort_by_key(|(e, _)| *e);
         assert_eq!(
             seen,
-            vec![(End::Client, Delivery::Reset), (End::Server, Delivery::Reset)]
+            vec![
+                (End::Client, Delivery::Reset),
+                (End::Server, Delivery::Reset)
+            ]
         );
         assert!(!net.is_open(link));
         assert_eq!(net.write(t, link, End::Client, b"x"), 0);

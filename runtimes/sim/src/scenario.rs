@@ -240,7 +240,14 @@ impl ChatClient {
     }
 
     /// Say something (ignored while offline).
-    pub fn say(&mut self, cx: &mut ClientCx<'_>, room: u8, size: usize, via_app: bool, receipt: bool) {
+    pub fn say(
+        &mut self,
+        cx: &mut ClientCx<'_>,
+        room: u8,
+        size: usize,
+        via_app: bool,
+        receipt: bool,
+    ) {
         if !cx.is_connected() {
             return;
         }
@@ -314,10 +321,13 @@ impl ClientLogic for ChatClient {
 /// The `/app/chat/{room}` handler: publish the SEND's body to `/topic/chat/{room}`.
 pub fn register_chat(broker: &mut Broker) {
     broker
-        .register_handler("/app/chat/{room}", |ctx: &mut HandlerContext, m: &AppMessage| {
-            let room = m.var("room").unwrap_or("0").to_owned();
-            ctx.publish(&format!("/topic/chat/{room}"), m.body().clone());
-        })
+        .register_handler(
+            "/app/chat/{room}",
+            |ctx: &mut HandlerContext, m: &AppMessage| {
+                let room = m.var("room").unwrap_or("0").to_owned();
+                ctx.publish(&format!("/topic/chat/{room}"), m.body().clone());
+            },
+        )
         .expect("/app/chat/{room} is under /app");
 }
 

@@ -266,7 +266,13 @@ impl ServerHost {
     }
 
     /// The network took bytes from `link`: there may be room to write more.
-    pub(crate) fn writable(&mut self, now: Instant, link: LinkId, net: &mut Network, obs: &mut Vec<Obs>) {
+    pub(crate) fn writable(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        net: &mut Network,
+        obs: &mut Vec<Obs>,
+    ) {
         if self.conns.contains_key(&link) {
             self.dirty.insert(link);
             self.service(now, net, obs);
@@ -364,14 +370,12 @@ impl ServerHost {
                         broker.handle_input(now, conn, m.payload());
                         again = true; // outputs may concern this very connection
                     }
-                    Event::Closed(_) => {
-                        if c.broker_open {
-                            c.broker_open = false;
-                            broker.handle_closed(now, conn);
-                            if !c.released {
-                                c.released = true;
-                                obs.push(Obs::Released { link });
-                            }
+                    Event::Closed(_) if c.broker_open => {
+                        c.broker_open = false;
+                        broker.handle_closed(now, conn);
+                        if !c.released {
+                            c.released = true;
+                            obs.push(Obs::Released { link });
                         }
                     }
                     _ => {}

@@ -8,7 +8,7 @@ use crate::net::LinkId;
 use duplex_core::Instant;
 use std::collections::VecDeque;
 
-/// A 64-bit FNV-1a hash: stable across runs, builds and platforms (unlike `DefaultHasher`,
+/// A 64-bit FNV-1a-style hash: stable across runs, builds and platforms (unlike `DefaultHasher`,
 /// whose algorithm may change).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceHash(u64);
@@ -20,12 +20,19 @@ impl Default for TraceHash {
 }
 
 impl TraceHash {
-    /// Mix in bytes.
+    /// Mix in bytes (FNV-1a over 8-byte words, then the tail and the length).
     pub fn bytes(&mut self, data: &[u8]) {
-        for b in data {
+        let mut words = data.chunks_exact(8);
+        for w in &mut words {
+            self.0 ^= u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+        }
+        for b in words.remainder() {
             self.0 ^= u64::from(*b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
+        self.0 ^= data.len() as u64;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
     }
 
     /// Mix in a number.

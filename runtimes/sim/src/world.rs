@@ -216,7 +216,11 @@ impl<L: ClientLogic> World<L> {
     }
 
     /// Act as client `i` now (send, subscribe…), as if its application decided to.
-    pub fn with_client<R>(&mut self, i: usize, f: impl FnOnce(&mut L, &mut ClientCx<'_>) -> R) -> R {
+    pub fn with_client<R>(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(&mut L, &mut ClientCx<'_>) -> R,
+    ) -> R {
         let now = self.now;
         let r = self.clients[i].with_cx(now, &mut self.net, &mut self.obs, f);
         self.settle();
@@ -427,9 +431,15 @@ impl<L: ClientLogic> World<L> {
                 }
                 End::Client => {
                     if let Some(c) = self.owner(link) {
-                        self.clients[c].handle_delivery(now, delivery, &mut self.net, &mut self.obs);
+                        self.clients[c].handle_delivery(
+                            now,
+                            delivery,
+                            &mut self.net,
+                            &mut self.obs,
+                        );
                     }
-                    self.server.writable(now, link, &mut self.net, &mut self.obs);
+                    self.server
+                        .writable(now, link, &mut self.net, &mut self.obs);
                 }
             }
         } else if self.server_up_at.is_some_and(|t| t <= now) {
@@ -437,7 +447,8 @@ impl<L: ClientLogic> World<L> {
             self.server.start(now, &mut self.obs);
         } else if self.server.poll_timeout().is_some_and(|t| t <= now) {
             self.trace.mix(now, 1, 0);
-            self.server.handle_timeout(now, &mut self.net, &mut self.obs);
+            self.server
+                .handle_timeout(now, &mut self.net, &mut self.obs);
         } else if let Some(i) = self
             .clients
             .iter()

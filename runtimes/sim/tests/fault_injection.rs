@@ -97,7 +97,10 @@ fn sim_sweep_finds_the_injected_queue_bug_and_its_seed_replays_it() {
     set_bug(false);
     match result {
         Err(TestError::Fail(why, minimal)) => {
-            eprintln!("shrunk to {} ops: {minimal:#?}\nbecause: {why}", minimal.len());
+            eprintln!(
+                "shrunk to {} ops: {minimal:#?}\nbecause: {why}",
+                minimal.len()
+            );
             assert!(minimal.len() <= 6, "shrinks to a short schedule");
             assert!(minimal
                 .iter()
