@@ -1,9 +1,69 @@
-//! `duplex --runtime mio`: waits for `duplex_mio::broker` (the mio host of the broker, with the
-//! same API as the tokio and smol ones); until then it says so and exits.
+//! `duplex --runtime mio`: [`duplex_mio::broker`] — the broker owned by one mio `Poll` loop on
+//! the main thread, no async runtime. The ticker is a plain thread that sleeps and publishes
+//! through the handle; Ctrl-C and SIGTERM are awaited (`async-signal`) on a thread of their own,
+//! which only calls [`BrokerHandle::shutdown`].
 
+use std::time::{Duration, Instant};
+
+use async_signal::{Signal, Signals};
+use bytes::Bytes;
+use duplex_mio::broker::{BrokerHandle, BrokerServer};
+use smol::stream::StreamExt;
+
+use crate::app::{Filters, Ticker};
 use crate::config::Config;
 
-/// Not available yet: `duplex-mio` does not host the broker.
-pub fn run(_config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    Err("--runtime mio is not available yet: duplex-mio does not host the broker (duplex_mio::broker) in this build; use --runtime tokio or smol".into())
+impl crate::host::Host for BrokerHandle {
+    fn send_to_user(&self, user: &str, destination: &str, headers: &[(&str, &str)], body: Bytes) {
+        BrokerHandle::send_to_user(self, user, destination, headers, body)
+    }
+
+    /// The broker's counters only: the mio host keeps no counters of its own (accepted,
+    /// refused, handshake failures) yet.
+    fn metrics(&self) -> String {
+        self.stats().prometheus()
+    }
+}
+
+/// Serve on this thread until a signal has shut the broker down.
+pub fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    #[cfg(unix)]
+    let mut signals = Signals::new([Signal::Int, Signal::Term])?;
+    #[cfg(not(unix))]
+    let mut signals = Signals::new([Signal::Int])?;
+    let filters = Filters::default();
+    let mut builder = configure_builder!(BrokerServer::builder(), &config, filters.clone());
+    if let (Some(cert), Some(key)) = (&config.tls.cert, &config.tls.key) {
+        builder = builder.tls(duplex_mio::tls::server_config_from_pem_files(cert, key)?);
+    }
+    let server = builder.build()?;
+    let handle = server.handle();
+    if config.ticker_ms > 0 {
+        let mut ticker = Ticker::new(filters);
+        let every = Duration::from_millis(config.ticker_ms);
+        let handle = handle.clone();
+        std::thread::Builder::new()
+            .name("duplex-ticker".into())
+            .spawn(move || {
+                let mut next = Instant::now();
+                loop {
+                    ticker.tick(&handle);
+                    next += every;
+                    std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                }
+            })?;
+    }
+    let listener = std::net::TcpListener::bind(&config.listen)?;
+    crate::host::log_listening(&config, listener.local_addr()?);
+    let stopper = handle.clone();
+    std::thread::Builder::new()
+        .name("duplex-signals".into())
+        .spawn(move || {
+            let _ = smol::block_on(signals.next());
+            tracing::info!("signal received: shutting down");
+            stopper.shutdown();
+        })?;
+    server.serve(listener)?;
+    tracing::info!("bye");
+    Ok(())
 }

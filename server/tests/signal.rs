@@ -24,6 +24,16 @@ async fn smol_sigint_closes_sessions_with_going_away_and_exits_zero() {
     stop_with_signal("smol", "-INT").await;
 }
 
+#[tokio::test]
+async fn mio_sigterm_closes_sessions_with_going_away_and_exits_zero() {
+    stop_with_signal("mio", "-TERM").await;
+}
+
+#[tokio::test]
+async fn mio_sigint_closes_sessions_with_going_away_and_exits_zero() {
+    stop_with_signal("mio", "-INT").await;
+}
+
 /// Start `duplex --runtime RUNTIME`, open a STOMP session, send `signal` (a `kill` option), and
 /// expect a 1001 close without ERROR, then exit status 0.
 async fn stop_with_signal(runtime: &str, signal: &str) {
