@@ -3,6 +3,13 @@
 //! Masking is an XOR with a 4-byte key that repeats across the payload. We apply it eight bytes at a
 //! time (a `u64` built from the key twice), which the compiler turns into wide vector XORs; the tail
 //! is done a byte at a time. Masking is its own inverse, so the same function unmasks.
+//!
+//! [`extend_masked`] fuses the copy into a buffer with the XOR: received payload bytes are read
+//! once and written once, already unmasked, instead of being copied and then unmasked in place.
+
+use std::mem::MaybeUninit;
+
+use bytes::BytesMut;
 
 /// XOR `buf` with `key`, where `buf[0]` sits at position `offset` of the payload (so a payload that
 /// arrives in pieces is unmasked piece by piece). RFC 6455 §5.3: `j = i MOD 4`.
@@ -26,6 +33,53 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     }
     for (i, b) in words.into_remainder().iter_mut().enumerate() {
         *b ^= key[i & 3];
+    }
+}
+
+/// Append `src` XOR the mask to `dst`, where `src[0]` sits at payload position `offset`: the
+/// same bytes as `dst.extend_from_slice(src)` followed by [`apply_mask`] on them, in one pass.
+pub fn extend_masked(dst: &mut BytesMut, src: &[u8], key: [u8; 4], offset: usize) {
+    dst.reserve(src.len());
+    let len = dst.len();
+    copy_masked(&mut dst.spare_capacity_mut()[..src.len()], src, key, offset);
+    // SAFETY: `copy_masked` wrote every one of the `src.len()` bytes after `len` (it writes each
+    // destination byte exactly once, see below), and `reserve` made room for them.
+    #[allow(unsafe_code)]
+    unsafe {
+        dst.set_len(len + src.len())
+    };
+}
+
+/// `dst[i] = src[i] ^ key[(offset + i) % 4]` for every `i`; `dst` and `src` have the same length.
+/// Writes every byte of `dst`.
+fn copy_masked(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], offset: usize) {
+    assert_eq!(dst.len(), src.len());
+    let key = rotate_key(key, offset);
+    let wide = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
+    let mut dst_blocks = dst.chunks_exact_mut(32);
+    let mut src_blocks = src.chunks_exact(32);
+    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+        for (dw, sw) in d.chunks_exact_mut(8).zip(s.chunks_exact(8)) {
+            let v = u64::from_ne_bytes(sw.try_into().expect("8-byte chunk")) ^ wide;
+            for (o, b) in dw.iter_mut().zip(v.to_ne_bytes()) {
+                o.write(b);
+            }
+        }
+    }
+    let (d, s) = (dst_blocks.into_remainder(), src_blocks.remainder());
+    let mut dst_words = d.chunks_exact_mut(8);
+    let mut src_words = s.chunks_exact(8);
+    for (dw, sw) in (&mut dst_words).zip(&mut src_words) {
+        let v = u64::from_ne_bytes(sw.try_into().expect("8-byte chunk")) ^ wide;
+        for (o, b) in dw.iter_mut().zip(v.to_ne_bytes()) {
+            o.write(b);
+        }
+    }
+    let (d, s) = (dst_words.into_remainder(), src_words.remainder());
+    for (i, (o, b)) in d.iter_mut().zip(s).enumerate() {
+        o.write(b ^ key[i & 3]);
     }
 }
 
@@ -63,6 +117,19 @@ mod tests {
             apply_mask(&mut fast, key, offset);
             naive(&mut slow, key, offset);
             prop_assert_eq!(fast, slow);
+        }
+
+        #[test]
+        fn extend_masked_equals_copy_then_mask(prefix in proptest::collection::vec(any::<u8>(), 0..40),
+                                               data in proptest::collection::vec(any::<u8>(), 0..200),
+                                               key in any::<[u8; 4]>(), offset in 0usize..8) {
+            let mut fused = BytesMut::from(&prefix[..]);
+            extend_masked(&mut fused, &data, key, offset);
+            let mut slow = prefix.clone();
+            let mut tail = data.clone();
+            naive(&mut tail, key, offset);
+            slow.extend_from_slice(&tail);
+            prop_assert_eq!(&fused[..], &slow[..]);
         }
 
         #[test]

@@ -64,9 +64,12 @@ pub struct Connection {
     role: Role,
     config: Config,
     state: State,
-    /// Received bytes not yet consumed. The front `frame.checked` bytes of the current frame's
-    /// payload are already unmasked (and UTF-8 checked for text).
+    /// Received bytes not yet consumed. The front `unmask.done` bytes have been through the
+    /// unmasking pass (payloads unmasked, headers as received); the front `frame.checked` bytes of
+    /// the current frame's payload are UTF-8 checked too (for text).
     recv: BytesMut,
+    /// How far the unmasking pass has gone through `recv`.
+    unmask: recv::Unmasker,
     /// The frame whose payload is arriving.
     frame: Option<InFrame>,
     /// The data message being received, across fragments.
@@ -87,7 +90,7 @@ struct InFrame {
     header: FrameHeader,
     /// Payload bytes already handed out (streaming mode splits a frame as it arrives).
     delivered: u64,
-    /// Payload bytes at the front of `recv` already unmasked and checked.
+    /// Payload bytes at the front of `recv` already checked (UTF-8 for text) and counted.
     checked: usize,
 }
 
@@ -114,6 +117,7 @@ impl Connection {
             role,
             state: State::Open,
             recv: BytesMut::with_capacity(8 * 1024),
+            unmask: recv::Unmasker::default(),
             frame: None,
             message: None,
             fragments: BytesMut::new(),
@@ -162,14 +166,14 @@ impl Connection {
 
     // --- inputs ---
 
-    /// Bytes arrived from the transport. They are decoded as [`poll_event`](Self::poll_event) is
-    /// called.
+    /// Bytes arrived from the transport. They are copied into the receive buffer, payloads
+    /// unmasked on the way in, and decoded as [`poll_event`](Self::poll_event) is called.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
         if self.state == State::Closed || data.is_empty() {
             return;
         }
-        self.recv.extend_from_slice(data);
-        self.handle_buffered_input(now);
+        self.append_unmasked(data);
+        self.note_life(now);
     }
 
     /// The machine's receive buffer, with room for at least `additional` more bytes: read from the
@@ -184,8 +188,10 @@ impl Connection {
     pub fn handle_buffered_input(&mut self, now: Instant) {
         if self.state == State::Closed {
             self.recv.clear();
+            self.unmask = recv::Unmasker::default();
             return;
         }
+        self.unmask_buffered();
         self.note_life(now);
     }
 
@@ -303,6 +309,7 @@ impl Connection {
         self.state = State::Closed;
         self.timers.stop_all();
         self.recv.clear();
+        self.unmask = recv::Unmasker::default();
         self.frame = None;
         self.message = None;
         self.fragments.clear();
