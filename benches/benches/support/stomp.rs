@@ -69,7 +69,9 @@ impl Kind {
     /// The frame's wire form (STOMP 1.2).
     pub fn wire(self) -> Vec<u8> {
         let mut out = Default::default();
-        self.frame().encode(Version::V1_2, &mut out).expect("encodable");
+        self.frame()
+            .encode(Version::V1_2, &mut out)
+            .expect("encodable");
         out.to_vec()
     }
 }

@@ -74,5 +74,7 @@ fn main() {
             b / 1e6
         );
     }
-    println!("(M/s = million frames per second on one core; parse reads `destination` of each frame)");
+    println!(
+        "(M/s = million frames per second on one core; parse reads `destination` of each frame)"
+    );
 }

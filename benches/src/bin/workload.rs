@@ -27,9 +27,15 @@ fn workloads() -> Vec<(&'static str, u64, fn() -> Box<dyn FnMut()>)> {
     let per = |size: usize| frames_per_call(size) as u64;
     vec![
         ("ws-decode-20B", per(20), || ws(ws::DecodeInput::new(20))),
-        ("ws-decode-1KiB", per(1024), || ws(ws::DecodeInput::new(1024))),
-        ("ws-decode-16KiB", per(16384), || ws(ws::DecodeInput::new(16384))),
-        ("ws-decode-buffered-16KiB", per(16384), || ws(Decode::new(16384))),
+        ("ws-decode-1KiB", per(1024), || {
+            ws(ws::DecodeInput::new(1024))
+        }),
+        ("ws-decode-16KiB", per(16384), || {
+            ws(ws::DecodeInput::new(16384))
+        }),
+        ("ws-decode-buffered-16KiB", per(16384), || {
+            ws(Decode::new(16384))
+        }),
         ("ws-encode-20B", per(20), || ws(Encode::new(20))),
         ("ws-encode-16KiB", per(16384), || ws(Encode::new(16384))),
         ("stomp-parse-MESSAGE", BATCH as u64, || {
