@@ -68,3 +68,9 @@ pub mod ws;
 pub use duplex_core;
 pub use error::Error;
 pub use mio;
+
+/// A random source seeded from the OS: what the sockets use for mask keys and handshake keys
+/// (RFC 6455 §10.3), for core machines you create yourself (a `Broker`'s session ids).
+pub fn os_rng() -> duplex_core::SeededRng {
+    time::os_rng()
+}
