@@ -116,12 +116,14 @@ impl Connection {
         let mut conn = Connection {
             role,
             state: State::Open,
-            recv: BytesMut::with_capacity(8 * 1024),
+            // Both buffers are allocated as bytes arrive or are queued, not up front: an idle
+            // connection holds neither (issue #7: RSS per idle connection).
+            recv: BytesMut::new(),
             unmask: recv::Unmasker::default(),
             frame: None,
             message: None,
             fragments: BytesMut::new(),
-            out: BytesMut::with_capacity(8 * 1024),
+            out: BytesMut::new(),
             sending: None,
             events: VecDeque::with_capacity(16),
             timers: TimerTable::default(),
