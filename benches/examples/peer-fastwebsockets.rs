@@ -38,7 +38,10 @@ fn main() -> std::io::Result<()> {
     let args = PeerArgs::parse("peer-fastwebsockets");
     args.run(async {
         let listener = TcpListener::bind(&args.listen).await?;
-        eprintln!("peer-fastwebsockets listening on {}", listener.local_addr()?);
+        eprintln!(
+            "peer-fastwebsockets listening on {}",
+            listener.local_addr()?
+        );
         loop {
             let (tcp, _) = listener.accept().await?;
             let _ = tcp.set_nodelay(true);

@@ -12,7 +12,10 @@ fn main() -> std::io::Result<()> {
     let args = PeerArgs::parse("peer-tokio-websockets");
     args.run(async {
         let listener = TcpListener::bind(&args.listen).await?;
-        eprintln!("peer-tokio-websockets listening on {}", listener.local_addr()?);
+        eprintln!(
+            "peer-tokio-websockets listening on {}",
+            listener.local_addr()?
+        );
         loop {
             let (tcp, _) = listener.accept().await?;
             let _ = tcp.set_nodelay(true);

@@ -105,7 +105,10 @@ mod tests {
         }
         for (q, want) in [(0.5, 50_000_000.0), (0.99, 99_000_000.0)] {
             let got = h.quantile(q) as f64;
-            assert!((got - want).abs() / want < 1.0 / 32.0, "q{q}: {got} vs {want}");
+            assert!(
+                (got - want).abs() / want < 1.0 / 32.0,
+                "q{q}: {got} vs {want}"
+            );
         }
         assert_eq!(h.len(), 100_000);
     }

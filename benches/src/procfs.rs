@@ -29,7 +29,10 @@ impl CpuTime {
         };
         let stat = fs::read_to_string(format!("{dir}/stat"))?;
         // fields after the command name, which is in parentheses and may contain spaces
-        let rest = &stat[stat.rfind(')').ok_or_else(|| io::Error::other("bad stat"))? + 2..];
+        let rest = &stat[stat
+            .rfind(')')
+            .ok_or_else(|| io::Error::other("bad stat"))?
+            + 2..];
         let fields: Vec<&str> = rest.split_whitespace().collect();
         // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name
         let ticks: u64 = fields

@@ -46,7 +46,11 @@ pub fn upgrade_request(host: &str, path: &str, protocols: Option<&str>) -> Vec<u
 
 /// Send `request` and read the response head; `101` or an error. Bytes read past the head are
 /// left in `buf` (a server may send frames right after its 101).
-pub async fn handshake(stream: &mut TcpStream, request: &[u8], buf: &mut FrameBuf) -> io::Result<()> {
+pub async fn handshake(
+    stream: &mut TcpStream,
+    request: &[u8],
+    buf: &mut FrameBuf,
+) -> io::Result<()> {
     stream.write_all(request).await?;
     loop {
         if let Some(end) = find(buf.filled(), b"\r\n\r\n") {
@@ -274,7 +278,10 @@ mod tests {
         assert_eq!(f.payload.len(), 300);
         assert_eq!(f.wire_len, 2 + 2 + 4 + 300);
         let f = fb.next_frame().unwrap();
-        assert_eq!((f.opcode, f.mask, f.payload), (OP_BINARY, None, &b"abc"[..]));
+        assert_eq!(
+            (f.opcode, f.mask, f.payload),
+            (OP_BINARY, None, &b"abc"[..])
+        );
         assert!(fb.next_frame().is_none());
     }
 

@@ -100,13 +100,17 @@ impl Results {
                     r.note_server(&e.server);
                     let key = ((e.conns, e.size), e.server.clone());
                     if e.rate.is_some() {
-                        let better = r.rated.get(&key).is_none_or(|old| {
+                        let better = r.rated.get(&key).map_or(true, |old| {
                             cpu(old).unwrap_or(f64::MAX) > cpu(&e).unwrap_or(f64::MAX)
                         });
                         if better {
                             r.rated.insert(key, e);
                         }
-                    } else if r.flat.get(&key).is_none_or(|old| old.msgs_per_sec < e.msgs_per_sec) {
+                    } else if r
+                        .flat
+                        .get(&key)
+                        .map_or(true, |old| old.msgs_per_sec < e.msgs_per_sec)
+                    {
                         r.flat.insert(key, e);
                     }
                 }
@@ -115,14 +119,17 @@ impl Results {
                     let better = r
                         .idle
                         .get(&i.server)
-                        .is_none_or(|old| old.bytes_per_conn_used > i.bytes_per_conn_used);
+                        .map_or(true, |old| old.bytes_per_conn_used > i.bytes_per_conn_used);
                     if better {
                         r.idle.insert(i.server.clone(), i);
                     }
                 }
                 Record::Fanout(f) => {
                     let key = (f.subs, f.server.clone());
-                    if r.fanout.get(&key).is_none_or(|old| old.delivered_per_sec < f.delivered_per_sec) {
+                    if r.fanout
+                        .get(&key)
+                        .map_or(true, |old| old.delivered_per_sec < f.delivered_per_sec)
+                    {
                         r.fanout.insert(key, f);
                     }
                 }
@@ -132,7 +139,8 @@ impl Results {
                 }
             }
         }
-        r.servers.sort_by_key(|s| ORDER.iter().position(|o| o == s).unwrap_or(ORDER.len()));
+        r.servers
+            .sort_by_key(|s| ORDER.iter().position(|o| o == s).unwrap_or(ORDER.len()));
         r
     }
 
@@ -150,7 +158,9 @@ impl Results {
     }
 
     fn flat_rate(&self, case: Case, server: &str) -> Option<f64> {
-        self.flat.get(&(case, server.to_owned())).map(|e| e.msgs_per_sec)
+        self.flat
+            .get(&(case, server.to_owned()))
+            .map(|e| e.msgs_per_sec)
     }
 
     fn cpu_at_rate(&self, case: Case, server: &str) -> Option<f64> {
@@ -176,17 +186,26 @@ impl Results {
         // --- echo, flat out
         let cases = self.cases(&self.flat);
         if !cases.is_empty() {
-            let _ = writeln!(md, "### Echo throughput, flat out (messages/s; best of the rounds)\n");
+            let _ = writeln!(
+                md,
+                "### Echo throughput, flat out (messages/s; best of the rounds)\n"
+            );
             header(&mut md, "connections × payload");
             for &case in &cases {
                 let cells: Vec<String> = servers
                     .iter()
-                    .map(|s| self.flat_rate(case, s).map_or_else(|| self.na(s).into(), thousands))
+                    .map(|s| {
+                        self.flat_rate(case, s)
+                            .map_or_else(|| self.na(s).into(), thousands)
+                    })
                     .collect();
                 let _ = writeln!(md, "| {} | {} |", case_name(case), cells.join(" | "));
             }
             for (title, base) in [("Duplex-tokio", DUPLEX), ("raw TCP", RAW)] {
-                let _ = writeln!(md, "\n**Throughput as a ratio to {title}** (higher is better)\n");
+                let _ = writeln!(
+                    md,
+                    "\n**Throughput as a ratio to {title}** (higher is better)\n"
+                );
                 header(&mut md, "connections × payload");
                 for &case in &cases {
                     let b = self.flat_rate(case, base);
@@ -233,7 +252,11 @@ impl Results {
                 md,
                 "\n### Server CPU per echoed message at a fixed offered rate (ns of user+sys per message; lower is better)\n"
             );
-            let _ = writeln!(md, "| connections × payload | rate (msg/s) | {} |", servers.join(" | "));
+            let _ = writeln!(
+                md,
+                "| connections × payload | rate (msg/s) | {} |",
+                servers.join(" | ")
+            );
             let _ = writeln!(md, "|---|---:|{}", "---:|".repeat(servers.len()));
             for &case in &cases {
                 let rate = self
@@ -266,7 +289,10 @@ impl Results {
                 "\n(In parentheses: the ratio to Duplex-tokio. Measured from `/proc/PID/stat` utime+stime \
                  over the window; server and client pinned to different cores.)"
             );
-            let _ = writeln!(md, "\n**Round-trip latency at the fixed rate, p50 / p99 (µs)**\n");
+            let _ = writeln!(
+                md,
+                "\n**Round-trip latency at the fixed rate, p50 / p99 (µs)**\n"
+            );
             header(&mut md, "connections × payload");
             for &case in &cases {
                 let cells: Vec<String> = servers
@@ -311,7 +337,10 @@ impl Results {
 
         // --- fan-out
         if !self.fanout.is_empty() {
-            let _ = writeln!(md, "\n### STOMP fan-out over WebSocket: 1 publisher → N subscribers, one topic\n");
+            let _ = writeln!(
+                md,
+                "\n### STOMP fan-out over WebSocket: 1 publisher → N subscribers, one topic\n"
+            );
             let _ = writeln!(
                 md,
                 "| subscribers | broker | delivered msg/s | p50 latency (µs) | p99 latency (µs) | missing | broker CPU ns/delivery |"
@@ -325,7 +354,8 @@ impl Results {
                     f.p50_us,
                     f.p99_us,
                     f.missing,
-                    f.server_cpu_ns_per_delivery.map_or("–".into(), |v| format!("{v:.0}"))
+                    f.server_cpu_ns_per_delivery
+                        .map_or("–".into(), |v| format!("{v:.0}"))
                 );
             }
         }
@@ -335,7 +365,11 @@ impl Results {
         let _ = writeln!(md, "| target | where Duplex-tokio stands | met? |");
         let _ = writeln!(md, "|---|---|---|");
         for (target, stands, met) in self.targets() {
-            let _ = writeln!(md, "| {target} | {stands} | {} |", if met { "yes" } else { "**no**" });
+            let _ = writeln!(
+                md,
+                "| {target} | {stands} | {} |",
+                if met { "yes" } else { "**no**" }
+            );
         }
         md
     }
@@ -367,9 +401,21 @@ impl Results {
                 .collect();
             out.push((name.to_owned(), list.join(", "), worst >= goal));
         };
-        push("echo ≥ 1.0× the best peer, every case", ratio_to(&best_peer), 1.0);
-        push("echo ≥ 0.95× raw TCP", ratio_to(&|c| self.flat_rate(c, RAW)), 0.95);
-        push("echo ≥ 1.5× tokio-tungstenite", ratio_to(&|c| self.flat_rate(c, TUNGSTENITE)), 1.5);
+        push(
+            "echo ≥ 1.0× the best peer, every case",
+            ratio_to(&best_peer),
+            1.0,
+        );
+        push(
+            "echo ≥ 0.95× raw TCP",
+            ratio_to(&|c| self.flat_rate(c, RAW)),
+            0.95,
+        );
+        push(
+            "echo ≥ 1.5× tokio-tungstenite",
+            ratio_to(&|c| self.flat_rate(c, TUNGSTENITE)),
+            1.5,
+        );
 
         let rated = self.cases(&self.rated);
         let cpu_ratios: Vec<(Case, f64)> = rated
@@ -498,7 +544,11 @@ impl Results {
                 .map(|b| {
                     let v = subs
                         .iter()
-                        .map(|&n| self.fanout.get(&(n, b.clone())).map(|f| f.delivered_per_sec))
+                        .map(|&n| {
+                            self.fanout
+                                .get(&(n, b.clone()))
+                                .map(|f| f.delivered_per_sec)
+                        })
                         .collect();
                     (b.clone(), v)
                 })
@@ -520,7 +570,9 @@ fn fixed_rate(args: &[String]) {
         eprintln!("usage: charts --fixed-rate RESULTS.jsonl CONNS SIZE FRACTION");
         std::process::exit(2);
     };
-    let (Ok(conns), Ok(size), Ok(fraction)) = (conns.parse(), size.parse(), fraction.parse::<f64>()) else {
+    let (Ok(conns), Ok(size), Ok(fraction)) =
+        (conns.parse(), size.parse(), fraction.parse::<f64>())
+    else {
         eprintln!("charts --fixed-rate: CONNS and SIZE are integers, FRACTION a number");
         std::process::exit(2);
     };
@@ -566,7 +618,13 @@ fn thousands(v: f64) -> String {
 }
 
 /// A grouped bar chart: one group per `groups` entry, one bar per series in each.
-fn bars(path: &Path, title: &str, y_label: &str, groups: &[String], series: &[(String, Vec<Option<f64>>)]) {
+fn bars(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    groups: &[String],
+    series: &[(String, Vec<Option<f64>>)],
+) {
     let max = series
         .iter()
         .flat_map(|(_, v)| v.iter().flatten())
@@ -607,12 +665,15 @@ fn bars(path: &Path, title: &str, y_label: &str, groups: &[String], series: &[(S
         let rects = values.iter().enumerate().filter_map(|(g, v)| {
             let v = (*v)?;
             let x0 = g as f64 + 0.1 + k as f64 * width;
-            Some(Rectangle::new([(x0, 0.0), (x0 + width * 0.9, v)], color.filled()))
+            Some(Rectangle::new(
+                [(x0, 0.0), (x0 + width * 0.9, v)],
+                color.filled(),
+            ))
         });
         if let Ok(drawn) = chart.draw_series(rects) {
-            drawn
-                .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+            drawn.label(name.clone()).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
+            });
         }
     }
     let _ = chart

@@ -28,7 +28,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify, Semaphore};
 
-const USAGE: &str = "usage: fanout --url ws://HOST:PORT/PATH [--subs 100] [--size 100] [--window 32] \
+const USAGE: &str =
+    "usage: fanout --url ws://HOST:PORT/PATH [--subs 100] [--size 100] [--window 32] \
 [--secs 4] [--warmup 1] [--dest /topic/bench] [--login guest] [--passcode guest] [--vhost /] \
 [--pid BROKER_PID] [--server LABEL]";
 
@@ -73,7 +74,9 @@ struct Target {
 
 fn main() {
     let flags = Flags::parse(USAGE);
-    let url = flags.opt::<String>("url").unwrap_or_else(|| fail(USAGE, "--url is required"));
+    let url = flags
+        .opt::<String>("url")
+        .unwrap_or_else(|| fail(USAGE, "--url is required"));
     let Some(rest) = url.strip_prefix("ws://") else {
         fail(USAGE, "--url must be ws://HOST:PORT/PATH");
     };
@@ -221,7 +224,11 @@ async fn open_session(target: &Target, buf: &mut FrameBuf, key: [u8; 4]) -> io::
 }
 
 /// Read until one STOMP frame arrives; it must start with `command`.
-async fn expect_frame(stream: &mut TcpStream, buf: &mut FrameBuf, command: &[u8]) -> io::Result<()> {
+async fn expect_frame(
+    stream: &mut TcpStream,
+    buf: &mut FrameBuf,
+    command: &[u8],
+) -> io::Result<()> {
     loop {
         while let Some(f) = buf.next_frame() {
             match f.opcode {
@@ -250,7 +257,12 @@ async fn expect_frame(stream: &mut TcpStream, buf: &mut FrameBuf, command: &[u8]
     }
 }
 
-async fn subscriber(i: usize, target: &Target, gate: &Semaphore, shared: &Shared) -> io::Result<()> {
+async fn subscriber(
+    i: usize,
+    target: &Target,
+    gate: &Semaphore,
+    shared: &Shared,
+) -> io::Result<()> {
     let key = (i as u32).wrapping_mul(0x9e37_79b9).to_be_bytes();
     let mut buf = FrameBuf::new(16 * 1024);
     let mut stream = {
@@ -307,7 +319,10 @@ async fn subscriber(i: usize, target: &Target, gate: &Semaphore, shared: &Shared
 
 /// The send time carried in a MESSAGE frame's body (`SEQ TIME` in decimal), if it is one.
 fn message_time(frame: &[u8]) -> Option<u64> {
-    let frame = frame.strip_prefix(b"\r\n").or(frame.strip_prefix(b"\n")).unwrap_or(frame);
+    let frame = frame
+        .strip_prefix(b"\r\n")
+        .or(frame.strip_prefix(b"\n"))
+        .unwrap_or(frame);
     if !frame.starts_with(b"MESSAGE") {
         return None;
     }
@@ -356,7 +371,10 @@ async fn publisher(
     let mut buf = FrameBuf::new(4096);
     let mut stream = open_session(target, &mut buf, key).await?;
     let _ = go.wait_for(|g| *g).await;
-    let head = format!("SEND\ndestination:{}\ncontent-length:{size}\n\n", target.dest);
+    let head = format!(
+        "SEND\ndestination:{}\ncontent-length:{size}\n\n",
+        target.dest
+    );
     let mut frame = Vec::with_capacity(head.len() + size + 1);
     let mut out = Vec::new();
     let mut seq: u64 = 0;
@@ -370,7 +388,8 @@ async fn publisher(
         let room = (window as u64).saturating_sub(ahead).min(16);
         if room == 0 {
             // wait for deliveries (bounded: a broker that drops must not stall the run)
-            let _ = tokio::time::timeout(Duration::from_millis(20), shared.progress.notified()).await;
+            let _ =
+                tokio::time::timeout(Duration::from_millis(20), shared.progress.notified()).await;
             continue;
         }
         out.clear();
@@ -403,7 +422,10 @@ mod tests {
         let mut got = Vec::new();
         s.feed(b"MESSAGE\n\nab\0MESS", |f| got.push(f.to_vec()));
         s.feed(b"AGE\n\ncd\0", |f| got.push(f.to_vec()));
-        assert_eq!(got, vec![b"MESSAGE\n\nab".to_vec(), b"MESSAGE\n\ncd".to_vec()]);
+        assert_eq!(
+            got,
+            vec![b"MESSAGE\n\nab".to_vec(), b"MESSAGE\n\ncd".to_vec()]
+        );
     }
 
     #[test]

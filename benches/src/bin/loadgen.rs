@@ -163,7 +163,8 @@ async fn echo(flags: &Flags, setup: Setup) -> io::Result<Record> {
     let gate = Rc::new(Semaphore::new(64));
     let t0 = Instant::now() + Duration::from_millis(50);
     for i in 0..conns {
-        let (shared, payload, setup, gate) = (shared.clone(), payload.clone(), setup.clone(), gate.clone());
+        let (shared, payload, setup, gate) =
+            (shared.clone(), payload.clone(), setup.clone(), gate.clone());
         let mut go = go_rx.clone();
         tokio::task::spawn_local(async move {
             let mut buf = FrameBuf::new(size.max(1024) * depth.min(4) + 64 * 1024);
@@ -240,7 +241,13 @@ async fn echo(flags: &Flags, setup: Setup) -> io::Result<Record> {
 }
 
 /// Account for one echo that came back at `now`, sent at `sent`.
-fn count(shared: &Shared, payload: &Payload, f: &wire::Frame<'_>, sent: Option<Instant>, now: Instant) {
+fn count(
+    shared: &Shared,
+    payload: &Payload,
+    f: &wire::Frame<'_>,
+    sent: Option<Instant>,
+    now: Instant,
+) {
     if !payload.matches(f) || sent.is_none() {
         shared.errors.set(shared.errors.get() + 1);
         return;

@@ -16,12 +16,13 @@
 
 pub mod broker;
 mod clock;
-mod error;
+mod rt;
 pub mod stomp;
 mod stream;
 pub mod tls;
 pub mod ws;
 
 pub use duplex_core;
-pub use error::Error;
+pub use duplex_rt_common::Error;
+pub use rt::Tokio;
 pub use stream::MaybeTlsStream;

@@ -1,12 +1,9 @@
 //! Opening a client connection: `ws://` and `wss://` (RFC 6455 §4.1).
 
-use std::sync::Arc;
-
 use async_net::TcpStream;
 use duplex_core::ws::handshake::{ClientHandshake, ClientOutcome, ClientRequest};
-use duplex_core::ws::{Config, Connection, WsUrl};
+use duplex_core::ws::{Connection, WsUrl};
 use futures_lite::io::{AsyncRead, AsyncWrite};
-use rustls_pki_types::ServerName;
 
 use super::handshake::drive;
 use super::socket::WebSocket;
@@ -14,20 +11,7 @@ use crate::clock::{os_rng, Clock};
 use crate::stream::MaybeTlsStream;
 use crate::{tls, Error};
 
-/// Options for [`connect_with`].
-#[derive(Clone, Debug, Default)]
-pub struct ConnectOptions {
-    /// Subprotocols to offer, most preferred first.
-    pub protocols: Vec<String>,
-    /// An `Origin` header to send.
-    pub origin: Option<String>,
-    /// More request headers.
-    pub headers: Vec<(String, String)>,
-    /// Connection settings.
-    pub config: Config,
-    /// TLS settings for `wss://`; default: the webpki roots.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-}
+pub use duplex_rt_common::ConnectOptions;
 
 /// Connect to a `ws://` or `wss://` URL with default options.
 pub async fn connect(url: &str) -> Result<WebSocket<MaybeTlsStream>, Error> {
@@ -47,8 +31,7 @@ pub async fn connect_with(
             .tls
             .clone()
             .unwrap_or_else(tls::client_config_webpki);
-        let name = ServerName::try_from(url.host.clone())
-            .map_err(|e| Error::Tls(format!("server name {:?}: {e}", url.host)))?;
+        let name = duplex_rt_common::tls::server_name(&url.host)?;
         let tls = tls::connector(config).connect(name, tcp).await?;
         MaybeTlsStream::Tls(Box::new(tls.into()))
     } else {

@@ -1,11 +1,9 @@
 //! Accepting server connections (RFC 6455 §4.2), with plain HTTP requests handed back to the
 //! caller so one port can serve a page and a WebSocket endpoint.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
-use duplex_core::ws::handshake::{RequestHead, ServerConfig, ServerHandshake, ServerOutcome};
-use duplex_core::ws::{Config, Connection};
+use duplex_core::ws::handshake::{RequestHead, ServerHandshake, ServerOutcome};
+use duplex_core::ws::Connection;
 use futures_lite::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::handshake::{drive, write_all_queued};
@@ -13,14 +11,7 @@ use super::socket::WebSocket;
 use crate::clock::Clock;
 use crate::Error;
 
-/// Options for [`accept_with`].
-#[derive(Clone, Debug, Default)]
-pub struct AcceptOptions {
-    /// Handshake settings: subprotocols, origin policy, limits.
-    pub handshake: Arc<ServerConfig>,
-    /// Connection settings.
-    pub config: Config,
-}
+pub use duplex_rt_common::AcceptOptions;
 
 /// What arrived on an accepted stream.
 #[derive(Debug)]

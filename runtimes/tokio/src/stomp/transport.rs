@@ -1,8 +1,10 @@
 //! The byte transports a STOMP session rides on: a TCP (or TLS) stream, or a WebSocket whose
-//! messages carry the STOMP bytes (STOMP does not care how they are cut).
+//! messages carry the STOMP bytes (STOMP does not care how they are cut). The WebSocket side is
+//! `duplex-rt-common`'s; the stream side is tokio's I/O traits.
 
-use bytes::BytesMut;
-use duplex_core::ws::{CloseCode, Event, Message};
+use bytes::{Bytes, BytesMut};
+use duplex_rt_common::runtime::MessageSocket;
+use duplex_rt_common::stomp::{close_ws, read_ws, write_ws, StompTransport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::stream::MaybeTlsStream;
@@ -18,64 +20,42 @@ pub enum Transport {
     WebSocket(Box<WebSocket<MaybeTlsStream>>),
 }
 
-impl Transport {
-    /// Read more STOMP bytes into `buf`. `Ok(0)` means the transport ended. Cancel-safe.
-    pub(crate) async fn read(&mut self, buf: &mut BytesMut) -> Result<usize, Error> {
+impl StompTransport for Transport {
+    fn protocol(&self) -> Option<&str> {
+        match self {
+            Transport::Stream(_) => None,
+            Transport::WebSocket(ws) => MessageSocket::protocol(ws.as_ref()),
+        }
+    }
+
+    async fn read(&mut self, _scratch: &mut [u8], buf: &mut BytesMut) -> Result<usize, Error> {
         match self {
             Transport::Stream(s) => {
                 buf.reserve(16 * 1024);
                 Ok(s.read_buf(buf).await?)
             }
-            Transport::WebSocket(ws) => loop {
-                match ws.next_event().await? {
-                    Some(Event::Message(m)) => {
-                        let payload = m.payload();
-                        if payload.is_empty() {
-                            continue;
-                        }
-                        buf.extend_from_slice(payload);
-                        return Ok(payload.len());
-                    }
-                    Some(Event::Chunk { data, .. }) if !data.is_empty() => {
-                        buf.extend_from_slice(&data);
-                        return Ok(data.len());
-                    }
-                    Some(_) => continue,
-                    None => return Ok(0),
-                }
-            },
+            Transport::WebSocket(ws) => read_ws(ws.as_mut(), buf).await,
         }
     }
 
-    /// Write STOMP bytes. Over WebSocket they go as one text message when they are UTF-8 (what
-    /// browsers' STOMP clients expect), otherwise as one binary message.
-    pub(crate) async fn write(&mut self, data: bytes::Bytes) -> Result<(), Error> {
+    async fn write(&mut self, data: Bytes) -> Result<(), Error> {
         match self {
             Transport::Stream(s) => {
                 s.write_all(&data).await?;
                 s.flush().await?;
                 Ok(())
             }
-            Transport::WebSocket(ws) => {
-                let message = Message::text_or_binary(data);
-                ws.send(&message).await
-            }
+            Transport::WebSocket(ws) => write_ws(ws.as_mut(), data).await,
         }
     }
 
-    /// Close the transport (a WebSocket close handshake with 1000, or a TCP shutdown).
-    pub(crate) async fn close(&mut self) -> Result<(), Error> {
+    async fn close(&mut self) -> Result<(), Error> {
         match self {
             Transport::Stream(s) => {
                 let _ = s.shutdown().await;
                 Ok(())
             }
-            Transport::WebSocket(ws) => {
-                if ws.close_info().is_none() {
-                    ws.close(CloseCode::NORMAL, "").await?;
-                }
-                Ok(())
-            }
+            Transport::WebSocket(ws) => close_ws(ws.as_mut()).await,
         }
     }
 }

@@ -1,16 +1,32 @@
 //! [`WebSocket`]: a [`Connection`] machine driven over any tokio byte stream.
+//!
+//! Reads go into one buffer per thread ([`READ_CHUNK`] bytes, so one read takes everything the
+//! kernel has, up to that), and what arrived is handed to the machine with `handle_input`, which
+//! copies it into the connection's receive buffer, unmasking on the way. A connection that waits
+//! for input therefore holds no read buffer of its own: idle connections stay small, however large
+//! the reads of busy ones. Writes are batched by the caller: [`WebSocket::feed`] queues, and one
+//! write sends everything queued.
 
+use std::cell::RefCell;
 use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use duplex_core::ws::{CloseCode, CloseInfo, Connection, Event, Message, Role, State};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::clock::Clock;
 use crate::Error;
 
-/// How much room to make in the receive buffer before each read.
-const READ_CHUNK: usize = 16 * 1024;
+/// The size of the per-thread read buffer: the most one read takes.
+const READ_CHUNK: usize = 64 * 1024;
+
+thread_local! {
+    /// Shared by every connection polled on this thread; borrowed only inside one `poll_read`,
+    /// never across an `.await`.
+    static READ_BUF: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+}
 
 /// A WebSocket connection on tokio: a read loop, a write loop and a timer around the core's
 /// [`Connection`]; every protocol decision is the core's.
@@ -47,7 +63,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             close_info: None,
             finished: false,
         };
-        if !leftover.is_empty() {
+        if leftover.is_empty() {
+            // Nothing received yet: give back the receive buffer the machine starts with. Reads
+            // go through the thread's buffer, so it is allocated again only as bytes arrive.
+            let recv = ws.conn.input_buffer(0);
+            if recv.is_empty() {
+                *recv = BytesMut::new();
+            }
+        } else {
             let now = ws.clock.now();
             ws.conn.handle_input(now, leftover);
         }
@@ -177,15 +200,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Read once (or fire the timer), feeding the machine.
     async fn wait_for_input(&mut self) -> Result<(), Error> {
         let deadline = self.conn.poll_timeout().map(|at| self.clock.to_tokio(at));
-        let buf = self.conn.input_buffer(READ_CHUNK);
+        let (io, conn, clock) = (&mut self.io, &mut self.conn, &self.clock);
         let read = tokio::select! {
-            r = self.io.read_buf(buf) => Some(r),
+            r = std::future::poll_fn(|cx| poll_read_into(io, conn, clock, cx)) => Some(r),
             _ = sleep_until(deadline) => None,
         };
         let now = self.clock.now();
         match read {
             Some(Ok(0)) => self.conn.handle_eof(now),
-            Some(Ok(_)) => self.conn.handle_buffered_input(now),
+            Some(Ok(_)) => {} // handed to the machine by `poll_read_into`
             Some(Err(e)) if is_reset(&e) => self.conn.handle_eof(now),
             Some(Err(e)) => return Err(e.into()),
             None => self.conn.handle_timeout(now),
@@ -211,6 +234,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         .await;
         let _ = self.io.shutdown().await;
     }
+}
+
+/// One read into this thread's buffer; whatever arrived goes to the machine before the buffer is
+/// released. Cancel-safe: nothing is held between polls.
+fn poll_read_into<S: AsyncRead + Unpin>(
+    io: &mut S,
+    conn: &mut Connection,
+    clock: &Clock,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    READ_BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        let mut read = ReadBuf::new(&mut buf[..]);
+        ready!(Pin::new(io).poll_read(cx, &mut read))?;
+        let n = read.filled().len();
+        if n > 0 {
+            conn.handle_input(clock.now(), read.filled());
+        }
+        Poll::Ready(Ok(n))
+    })
 }
 
 fn is_reset(e: &io::Error) -> bool {
