@@ -6,8 +6,9 @@
 //!
 //! Add `tests/src/rt/NAME.rs` with a unit struct implementing [`Runtime`], declare the module
 //! below, and append it to [`RUNTIMES`]. Nothing else changes: every scenario then runs against
-//! it, as client and as server, paired with every other runtime. `tokio.rs` and `smol.rs` are the
-//! models.
+//! it, as client and as server, paired with every other runtime. An async runtime that plugs
+//! into `duplex-rt-common` only implements [`async_rt::AsyncRuntime`] for its marker type
+//! (`tokio.rs` and `smol.rs` are the models); `mio.rs` implements [`Runtime`] itself.
 //!
 //! Every method blocks the calling thread. A runtime runs its own executor (or event loop) inside
 //! the call for clients, and on a background thread of its own for servers:
@@ -41,12 +42,13 @@ use bytes::Bytes;
 use duplex_core::stomp::AckMode;
 use duplex_core::ws::{CloseCode, CloseInfo, Message, MessageKind};
 
+pub mod async_rt;
 pub mod mio;
 pub mod smol;
 pub mod tokio;
 
 /// Every runtime under test. The suite pairs each with each (client × server).
-pub static RUNTIMES: &[&dyn Runtime] = &[&tokio::Tokio, &smol::Smol, &mio::Mio];
+pub static RUNTIMES: &[&dyn Runtime] = &[&duplex_tokio::Tokio, &duplex_smol::Smol, &mio::Mio];
 
 /// How long a client run may take before it is a failure.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);

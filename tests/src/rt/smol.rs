@@ -1,300 +1,38 @@
-//! The harness on `duplex-smol`: servers on a `LocalExecutor` on their own thread, clients on
-//! `smol::block_on` inside the call.
+//! The harness on `duplex-smol` (see [`super::async_rt`]): `smol::block_on` for each server
+//! thread and each client call; connection tasks on smol's global executor.
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
-use duplex_core::stomp::ClientConfig;
-use duplex_core::ws::{Event, Message};
-use duplex_smol::stomp::StompClient;
-use duplex_smol::ws::{accept_with, connect_with, AcceptOptions, ConnectOptions, Incoming};
+use duplex_smol::ws::{connect_with, ConnectOptions, WebSocket};
+use duplex_smol::{Error, MaybeTlsStream, Smol};
 use futures_rustls::TlsAcceptor;
-use smol::io::{AsyncRead, AsyncWrite};
 use smol::net::TcpListener;
 
-use super::{
-    parse_server_close_request, server_close_request, ClientOutcome, ClientPlan, Reply, Runtime,
-    ServerHandle, Step, StompOutcome, StompPlan, TestCert, CLIENT_TIMEOUT,
-};
+use super::async_rt::AsyncRuntime;
 
-/// `duplex-smol`.
-pub struct Smol;
+impl AsyncRuntime for Smol {
+    const NAME: &'static str = "smol";
 
-/// Run `f` with `smol::block_on`, bounded by [`CLIENT_TIMEOUT`].
-fn run_client<T>(f: impl Future<Output = Result<T, String>>) -> Result<T, String> {
-    smol::block_on(smol::future::or(f, async {
-        smol::Timer::after(CLIENT_TIMEOUT).await;
-        Err(format!("no outcome within {CLIENT_TIMEOUT:?}"))
-    }))
-}
-
-fn e(err: impl std::fmt::Display) -> String {
-    err.to_string()
-}
-
-fn client_options(tls: Option<&TestCert>) -> ConnectOptions {
-    ConnectOptions {
-        tls: tls.map(|c| duplex_smol::tls::client_config_with_roots(c.roots())),
-        ..ConnectOptions::default()
+    fn block_on<T>(f: impl Future<Output = T>) -> T {
+        smol::block_on(f)
     }
-}
 
-/// Serve `serve(stream)` for every connection accepted on 127.0.0.1:0 (after TLS when given),
-/// on a thread of its own, until the handle is dropped.
-fn spawn_server<F, Fut>(tls: Option<&TestCert>, serve: F) -> ServerHandle
-where
-    F: Fn(duplex_smol::MaybeTlsStream) -> Fut + Send + Clone + 'static,
-    Fut: Future<Output = ()> + 'static,
-{
-    let acceptor = tls.map(|c| {
-        let config =
-            duplex_smol::tls::server_config_from_pem(c.cert_pem.as_bytes(), c.key_pem.as_bytes())
-                .expect("server TLS config");
+    async fn bind() -> (TcpListener, SocketAddr) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        (listener, addr)
+    }
+
+    fn acceptor(config: Arc<rustls::ServerConfig>) -> TlsAcceptor {
         TlsAcceptor::from(config)
-    });
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
-    let thread = std::thread::spawn(move || {
-        let ex = smol::LocalExecutor::new();
-        smol::block_on(ex.run(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            let accept_loop = async {
-                while let Ok((tcp, _)) = listener.accept().await {
-                    let _ = tcp.set_nodelay(true);
-                    let acceptor = acceptor.clone();
-                    let serve = serve.clone();
-                    ex.spawn(async move {
-                        let stream = match acceptor {
-                            Some(acceptor) => match acceptor.accept(tcp).await {
-                                Ok(s) => duplex_smol::MaybeTlsStream::Tls(Box::new(s.into())),
-                                Err(_) => return,
-                            },
-                            None => duplex_smol::MaybeTlsStream::Plain(tcp),
-                        };
-                        serve(stream).await
-                    })
-                    .detach();
-                }
-            };
-            smol::future::or(
-                async {
-                    let _ = stop_rx.recv().await;
-                },
-                accept_loop,
-            )
-            .await;
-        }));
-        // Dropping the executor cancels the connection tasks.
-    });
-    let addr = addr_rx
-        .recv()
-        .expect("the server thread reports its address");
-    ServerHandle::new(addr, move || {
-        let _ = stop_tx.try_send(());
-        let _ = thread.join();
-    })
-}
-
-async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
-    let mut ws = match accept_with(stream, AcceptOptions::default()).await {
-        Ok(Incoming::WebSocket(ws, _)) => ws,
-        Ok(Incoming::Http(_, responder)) => return drop(responder.reject().await),
-        Err(_) => return,
-    };
-    while let Ok(Some(event)) = ws.next_event().await {
-        if let Event::Message(m) = event {
-            if let Message::Text(t) = &m {
-                if let Some((code, reason)) = parse_server_close_request(t) {
-                    let _ = ws.close(code, &reason).await;
-                    return;
-                }
-            }
-            let _ = ws.feed(&m);
-        }
-    }
-}
-
-/// The next whole message; `Err` if the connection ends first.
-async fn next_message<S: AsyncRead + AsyncWrite + Unpin>(
-    ws: &mut duplex_smol::ws::WebSocket<S>,
-) -> Result<Message, String> {
-    loop {
-        match ws.next_event().await.map_err(e)? {
-            Some(Event::Message(m)) => return Ok(m),
-            Some(Event::Closed(info)) => return Err(format!("closed before the echo: {info:?}")),
-            Some(_) => continue,
-            None => return Err("closed before the echo".into()),
-        }
-    }
-}
-
-async fn ws_client(
-    url: &str,
-    tls: Option<&TestCert>,
-    plan: &ClientPlan,
-) -> Result<ClientOutcome, String> {
-    let mut ws = connect_with(url, client_options(tls)).await.map_err(e)?;
-    let mut replies = Vec::new();
-    for step in &plan.steps {
-        match step {
-            Step::Send(m) => {
-                ws.send(m).await.map_err(e)?;
-                replies.push(Reply::Message(next_message(&mut ws).await?));
-            }
-            Step::SendFragmented { kind, fragments } => {
-                for (i, fragment) in fragments.iter().enumerate() {
-                    let fin = i + 1 == fragments.len();
-                    ws.connection_mut()
-                        .send_fragment(*kind, fragment, fin)
-                        .map_err(e)?;
-                }
-                ws.flush().await.map_err(e)?;
-                replies.push(Reply::Message(next_message(&mut ws).await?));
-            }
-            Step::Ping(payload) => {
-                ws.ping(payload).await.map_err(e)?;
-                loop {
-                    match ws.next_event().await.map_err(e)? {
-                        Some(Event::Pong(p)) => {
-                            replies.push(Reply::Pong(p));
-                            break;
-                        }
-                        Some(Event::Closed(info)) => {
-                            return Err(format!("closed before the pong: {info:?}"))
-                        }
-                        Some(_) => continue,
-                        None => return Err("closed before the pong".into()),
-                    }
-                }
-            }
-            Step::AskServerToClose(code, reason) => {
-                ws.send_text(&server_close_request(*code, reason))
-                    .await
-                    .map_err(e)?;
-            }
-        }
-    }
-    if let Some((code, reason)) = &plan.close {
-        ws.close(*code, reason).await.map_err(e)?;
-    }
-    while ws.next_event().await.map_err(e)?.is_some() {}
-    ws.close_info()
-        .cloned()
-        .map(|close| ClientOutcome { replies, close })
-        .ok_or_else(|| "the connection ended without close information".into())
-}
-
-async fn stomp_client(
-    url: &str,
-    tls: Option<&TestCert>,
-    plan: &StompPlan,
-) -> Result<StompOutcome, String> {
-    let mut config = ClientConfig::new("localhost");
-    config.login = Some(plan.login.clone());
-    let mut c = StompClient::connect_ws_with(url, client_options(tls), config)
-        .await
-        .map_err(e)?;
-    let version = c.session().version().as_str().to_owned();
-    c.subscribe(&plan.destination, plan.ack, &[])
-        .await
-        .map_err(e)?;
-    for body in &plan.send {
-        let receipt = c
-            .send(&plan.destination, body.clone(), &[], true)
-            .await
-            .map_err(e)?
-            .ok_or("SEND with a receipt gave no receipt id")?;
-        c.wait_receipt(&receipt).await.map_err(e)?;
-    }
-    let client_acks = plan.ack != duplex_core::stomp::AckMode::Auto;
-    let mut received = Vec::new();
-    let mut nacked = Vec::new();
-    let mut settled = 0;
-    while settled < plan.send.len() {
-        let message = match c.next_event().await.map_err(e)? {
-            Some(duplex_core::stomp::ClientEvent::Message(m)) => m,
-            Some(duplex_core::stomp::ClientEvent::Error(frame)) => {
-                return Err(format!("server ERROR: {frame:?}"))
-            }
-            Some(_) => continue,
-            None => return Err(format!("session closed after {received:?}")),
-        };
-        let body = message.body().clone();
-        received.push(body.clone());
-        if client_acks && plan.nack_once.contains(&body) && !nacked.contains(&body) {
-            nacked.push(body);
-            c.nack(&message, None).await.map_err(e)?;
-            continue;
-        }
-        if client_acks {
-            c.ack(&message, None).await.map_err(e)?;
-        }
-        settled += 1;
-    }
-    let disconnected = c.disconnect().await.is_ok();
-    Ok(StompOutcome {
-        version,
-        received,
-        disconnected,
-    })
-}
-
-impl Runtime for Smol {
-    fn name(&self) -> &'static str {
-        "smol"
     }
 
-    fn spawn_echo_server(&self, tls: Option<&TestCert>) -> ServerHandle {
-        spawn_server(tls, echo)
-    }
-
-    fn run_ws_client(
-        &self,
+    async fn connect(
         url: &str,
-        tls: Option<&TestCert>,
-        plan: &ClientPlan,
-    ) -> Result<ClientOutcome, String> {
-        run_client(ws_client(url, tls, plan))
-    }
-
-    fn spawn_broker_server(&self, tls: Option<&TestCert>) -> Option<ServerHandle> {
-        let mut builder = duplex_smol::broker::BrokerServer::builder().endpoint("/ws");
-        if let Some(c) = tls {
-            let config = duplex_smol::tls::server_config_from_pem(
-                c.cert_pem.as_bytes(),
-                c.key_pem.as_bytes(),
-            )
-            .expect("server TLS config");
-            builder = builder.tls(TlsAcceptor::from(config));
-        }
-        let server = builder.build().expect("broker server");
-        let handle = server.handle();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            smol::block_on(async move {
-                let listener = smol::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                server.serve(listener).await.expect("serve");
-            });
-        });
-        let addr = addr_rx
-            .recv()
-            .expect("the broker thread reports its address");
-        Some(ServerHandle::new(addr, move || {
-            // Graceful: sessions get 1001, `serve` returns, the thread ends.
-            handle.shutdown();
-            let _ = thread.join();
-        }))
-    }
-
-    fn run_stomp_client(
-        &self,
-        url: &str,
-        tls: Option<&TestCert>,
-        plan: &StompPlan,
-    ) -> Result<StompOutcome, String> {
-        run_client(stomp_client(url, tls, plan))
+        options: ConnectOptions,
+    ) -> Result<WebSocket<MaybeTlsStream>, Error> {
+        connect_with(url, options).await
     }
 }

@@ -19,6 +19,10 @@ pub trait MessageSocket: Send + 'static {
     /// The core machine, for getters.
     fn connection(&self) -> &Connection;
 
+    /// The core machine, for calls this trait does not wrap (fragments, pings); `flush` writes
+    /// what they queue.
+    fn connection_mut(&mut self) -> &mut Connection;
+
     /// The next event; `Ok(None)` once the connection has ended. Cancel-safe.
     fn next_event(&mut self) -> impl Future<Output = Result<Option<Event>, Error>> + Send;
 
@@ -53,6 +57,9 @@ macro_rules! impl_message_socket {
             }
             fn connection(&self) -> &$crate::duplex_core::ws::Connection {
                 <$socket>::connection(self)
+            }
+            fn connection_mut(&mut self) -> &mut $crate::duplex_core::ws::Connection {
+                <$socket>::connection_mut(self)
             }
             async fn next_event(
                 &mut self,
