@@ -8,7 +8,8 @@
 //! Errors are sticky: after one, every call returns it again.
 
 use super::escape;
-use super::frame::{Command, Frame, Headers, Version};
+use super::frame::{find_byte, Command, Frame, Headers, Version};
+use crate::ws::Utf8Bytes;
 use bytes::{Buf, Bytes, BytesMut};
 
 /// Limits on what a peer may make us buffer (STOMP 1.2 §"Size Limits": servers MAY limit header
@@ -203,10 +204,10 @@ impl Decoder {
             let Some(head_len) = self.find_head_end()? else {
                 return Ok(None);
             };
-            let head = self.buf.split_to(head_len);
+            let head = self.buf.split_to(head_len).freeze();
             self.scan = 0;
             self.lines = 0;
-            self.state = self.parse_head(&head)?;
+            self.state = self.parse_head(head)?;
         }
         self.body()
     }
@@ -216,7 +217,7 @@ impl Decoder {
         let l = self.limits;
         loop {
             let start = self.scan;
-            let Some(i) = self.buf[start..].iter().position(|&b| b == b'\n') else {
+            let Some(i) = find_byte(&self.buf[start..], b'\n') else {
                 if self.buf.len() - start > l.max_header_line + 1 {
                     return Err(DecodeError::HeaderLineTooLong {
                         limit: l.max_header_line,
@@ -250,27 +251,34 @@ impl Decoder {
         }
     }
 
-    fn parse_head(&self, head: &[u8]) -> Result<State, DecodeError> {
-        let mut lines = head.split(|&b| b == b'\n').map(strip_cr);
-        let cmd_line = lines.next().unwrap_or_default();
+    /// Parse a complete head (command line, header lines, blank line).
+    ///
+    /// The usual head, valid UTF-8 with no escape sequence to decode, is parsed in place: the
+    /// headers keep the head's bytes (a shared slice of the receive buffer) and spans into them,
+    /// and nothing is allocated. Any other head takes [`owned_headers`], which unescapes into an
+    /// owned text and reports the first error in wire order.
+    fn parse_head(&self, head: Bytes) -> Result<State, DecodeError> {
+        let cmd_end = find_byte(&head, b'\n').unwrap_or(head.len());
+        let cmd_line = strip_cr(&head[..cmd_end]);
         let command = Command::parse(cmd_line).ok_or_else(|| {
             let shown = &cmd_line[..cmd_line.len().min(64)];
             DecodeError::UnknownCommand(String::from_utf8_lossy(shown).into_owned())
         })?;
         let escape = command.escapes_headers(self.version);
-        let mut headers = Headers::new();
-        for line in lines.filter(|l| !l.is_empty()) {
-            let colon = line
-                .iter()
-                .position(|&b| b == b':')
-                .ok_or(DecodeError::MissingColon)?;
-            if colon == 0 {
-                return Err(DecodeError::EmptyHeaderName);
-            }
-            let name = text(&line[..colon], escape)?;
-            let value = text(&line[colon + 1..], escape)?;
-            headers.push(name, value);
-        }
+        // The header lines, each with its EOL, without the blank line that ends the head.
+        let blank = if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\r\n") {
+            2
+        } else {
+            1
+        };
+        let lines_start = (cmd_end + 1).min(head.len());
+        let lines_end = (head.len() - blank).max(lines_start);
+        let lines = head.slice(lines_start..lines_end);
+        let plain = !(escape && lines.contains(&b'\\'));
+        let headers = match plain.then(|| Utf8Bytes::try_from_bytes(lines)) {
+            Some(Ok(text)) => shared_headers(text)?,
+            _ => owned_headers(&head[lines_start..lines_end], escape)?,
+        };
         let content_length = match headers.get("content-length") {
             None => None,
             Some(v) => Some(parse_length(v)?),
@@ -323,7 +331,7 @@ impl Decoder {
                 if !command.allows_body() && self.buf.first().is_some_and(|&b| b != 0) {
                     return Err(DecodeError::BodyNotAllowed(command));
                 }
-                match self.buf[self.scan..].iter().position(|&b| b == 0) {
+                match find_byte(&self.buf[self.scan..], 0) {
                     Some(i) => self.scan + i,
                     None => {
                         self.scan = self.buf.len();
@@ -364,6 +372,51 @@ impl Decoder {
     }
 }
 
+/// Headers that are the header lines `text` themselves (UTF-8, nothing to unescape), once every
+/// line is checked for a `:` and a name (in wire order, as [`owned_headers`] would).
+fn shared_headers(text: Utf8Bytes) -> Result<Headers, DecodeError> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let eol = find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
+        let end = if eol > start && bytes[eol - 1] == b'\r' {
+            eol - 1
+        } else {
+            eol
+        };
+        match bytes[start..end].iter().position(|&b| b == b':') {
+            Some(0) => return Err(DecodeError::EmptyHeaderName),
+            Some(_) => {}
+            None if end == start => {} // cannot happen in a head; skipped like `owned_headers`
+            None => return Err(DecodeError::MissingColon),
+        }
+        start = eol + 1;
+    }
+    Ok(Headers::from_lines(text))
+}
+
+/// Headers unescaped (or checked) one name and value at a time into an owned text: for heads
+/// that hold escape sequences or are not UTF-8. Errors come in wire order.
+fn owned_headers(lines: &[u8], escape: bool) -> Result<Headers, DecodeError> {
+    let mut headers = Headers::new();
+    for line in lines.split(|&b| b == b'\n').map(strip_cr) {
+        if line.is_empty() {
+            continue;
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or(DecodeError::MissingColon)?;
+        if colon == 0 {
+            return Err(DecodeError::EmptyHeaderName);
+        }
+        let name = text(&line[..colon], escape)?;
+        let value = text(&line[colon + 1..], escape)?;
+        headers.push(name, value);
+    }
+    Ok(headers)
+}
+
 fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
@@ -393,6 +446,35 @@ fn parse_length(v: &str) -> Result<usize, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn find_byte_finds_the_first(hay in proptest::collection::vec(proptest::sample::select(&[0u8, 1, 10, 0x80, 0xff][..]), 0..40),
+                                     needle in proptest::sample::select(&[0u8, 1, 10, 0x80, 0xff][..])) {
+            prop_assert_eq!(find_byte(&hay, needle), hay.iter().position(|&b| b == needle));
+        }
+
+        /// The in-place parse of plain header lines agrees with the one-by-one parse, entries
+        /// and errors alike.
+        #[test]
+        fn in_place_headers_match_owned_parse(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(&b"ab:\\\rnc\xc3\xa9\xff"[..]), 0..8), 0..6),
+            escape in any::<bool>(),
+        ) {
+            let mut raw = Vec::new();
+            for line in &lines {
+                raw.extend_from_slice(line);
+                raw.push(b'\n');
+            }
+            let plain = !(escape && raw.contains(&b'\\'));
+            if let (true, Ok(text)) = (plain, Utf8Bytes::try_from_bytes(Bytes::from(raw.clone()))) {
+                prop_assert_eq!(shared_headers(text), owned_headers(&raw, escape));
+            }
+        }
+    }
 
     fn all(input: &[u8], version: Version) -> Result<Vec<Decoded>, DecodeError> {
         let mut d = Decoder::new(version, Limits::default());

@@ -29,18 +29,29 @@ impl Frame {
             return Err(EncodeError::BodyNotAllowed(self.command));
         }
         let escape = self.command.escapes_headers(version);
+        let mark = out.len();
+        out.reserve(self.command.as_str().len() + self.headers.text_len() + self.body.len() + 32);
+        out.put_slice(self.command.as_str().as_bytes());
+        out.put_u8(b'\n');
+        if let Some(lines) = self
+            .headers
+            .line_text()
+            .filter(|l| is_wire_ready(l, escape))
+        {
+            // The usual case: the headers' text is already the wire form. One copy.
+            out.put_slice(lines.as_bytes());
+            self.encode_tail(out);
+            return Ok(());
+        }
+        // One pass: each header is checked, then written; a bad one takes back what was written.
         for (name, value) in self.headers.iter() {
             let bad_name = name.is_empty()
                 || (!escape && name.bytes().any(|b| matches!(b, b':' | b'\n' | b'\r')));
             let bad_value = !escape && value.bytes().any(|b| matches!(b, b'\n' | b'\r'));
             if bad_name || bad_value {
+                out.truncate(mark);
                 return Err(EncodeError::Unencodable(name.to_owned()));
             }
-        }
-        out.reserve(self.encoded_len_hint());
-        out.put_slice(self.command.as_str().as_bytes());
-        out.put_u8(b'\n');
-        for (name, value) in self.headers.iter() {
             if name == "content-length" {
                 continue;
             }
@@ -49,25 +60,68 @@ impl Frame {
             escape_into(value, escape, out);
             out.put_u8(b'\n');
         }
+        self.encode_tail(out);
+        Ok(())
+    }
+
+    /// `content-length` (for a body), the blank line, the body and the NUL.
+    fn encode_tail(&self, out: &mut BytesMut) {
         if !self.body.is_empty() {
             out.put_slice(b"content-length:");
-            out.put_slice(self.body.len().to_string().as_bytes());
+            put_decimal(self.body.len(), out);
             out.put_u8(b'\n');
         }
         out.put_u8(b'\n');
         out.put_slice(&self.body);
         out.put_u8(0);
-        Ok(())
     }
+}
 
-    fn encoded_len_hint(&self) -> usize {
-        let headers: usize = self
-            .headers
-            .iter()
-            .map(|(n, v)| n.len() + v.len() + 2)
-            .sum();
-        self.command.as_str().len() + headers + self.body.len() + 32
+/// Whether header text in line form (`name:value` lines) is exactly what [`Frame::encode`] would
+/// write for it: LF line ends, no CR, no empty name, no `content-length` line (it is replaced),
+/// and, when escaping, no `\` and no `:` but the one after each name.
+fn is_wire_ready(lines: &str, escape: bool) -> bool {
+    let mut line_start = true;
+    let mut colons = 0;
+    for (i, &b) in lines.as_bytes().iter().enumerate() {
+        if line_start {
+            if b == b':' || lines.as_bytes()[i..].starts_with(b"content-length:") {
+                return false;
+            }
+            line_start = false;
+        }
+        match b {
+            b'\n' => {
+                line_start = true;
+                colons = 0;
+            }
+            b':' => {
+                colons += 1;
+                if escape && colons > 1 {
+                    return false;
+                }
+            }
+            b'\r' => return false,
+            b'\\' if escape => return false,
+            _ => {}
+        }
     }
+    line_start // ends with a complete line (always, in line form)
+}
+
+/// Write `n` in decimal, without allocating.
+fn put_decimal(mut n: usize, out: &mut BytesMut) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.put_slice(&digits[at..]);
 }
 
 #[cfg(test)]
@@ -86,6 +140,59 @@ mod tests {
             &out[..],
             b"SEND\ndestination:/q\ncontent-length:3\n\na\0b\0"
         );
+    }
+
+    #[test]
+    fn wire_ready_text_is_copied_as_is_and_the_rest_is_not() {
+        assert!(is_wire_ready("a:b\nc:d\n", true));
+        assert!(is_wire_ready("", true));
+        assert!(!is_wire_ready("a:b:c\n", true));
+        assert!(is_wire_ready("a:b:c\n", false));
+        assert!(!is_wire_ready("a:b\r\n", false));
+        assert!(!is_wire_ready("a:b\\\n", true));
+        assert!(!is_wire_ready(":b\n", false));
+        assert!(!is_wire_ready("x:1\ncontent-length:5\n", false));
+        // Every way of writing a frame gives the same bytes as the header-by-header path.
+        let values = ["v", "a:b", "a\\b", "", "x\r"];
+        for v in values {
+            for (cmd, ver) in [
+                (Command::Send, Version::V1_2),
+                (Command::Send, Version::V1_0),
+                (Command::Connect, Version::V1_2),
+            ] {
+                for cl in [false, true] {
+                    let mut f = Frame::new(cmd).header("k", v).header("z", "1");
+                    if cl {
+                        f.headers.push("content-length", "9");
+                    }
+                    if cmd == Command::Send {
+                        f.body = bytes::Bytes::from_static(b"body");
+                    }
+                    let mut fast = BytesMut::new();
+                    let fast_result = f.encode(ver, &mut fast);
+                    let mut spans = f.clone();
+                    spans.headers.remove("nothing-to-remove");
+                    spans.headers.push("k:", "force spans");
+                    spans.headers.remove("k:");
+                    let mut slow = BytesMut::new();
+                    assert_eq!(
+                        spans.encode(ver, &mut slow),
+                        fast_result,
+                        "{v:?} {cmd} {ver}"
+                    );
+                    assert_eq!(slow, fast, "{v:?} {cmd} {ver}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decimal_lengths() {
+        for n in [0, 7, 10, 99, 100, 65_536, usize::MAX] {
+            let mut out = BytesMut::new();
+            put_decimal(n, &mut out);
+            assert_eq!(&out[..], n.to_string().as_bytes());
+        }
     }
 
     #[test]
@@ -111,6 +218,14 @@ mod tests {
         let f = Frame::new(Command::Send).header("x", "a\nb");
         assert!(f.encode(Version::V1_0, &mut out).is_err());
         assert!(out.is_empty());
+        // Nothing is written on error, also after earlier frames and good headers.
+        out.put_slice(b"x");
+        let f = Frame::new(Command::Connect)
+            .header("host", "h")
+            .header("login", "a\nb");
+        assert!(f.encode(Version::V1_2, &mut out).is_err());
+        assert_eq!(&out[..], b"x");
+        out.clear();
         // 1.0 allows ':' in values (no escaping needed: the first ':' splits).
         let f = Frame::new(Command::Send).header("x", "a:b");
         f.encode(Version::V1_0, &mut out).unwrap();

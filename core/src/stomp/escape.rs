@@ -40,19 +40,24 @@ pub fn unescape(raw: &[u8]) -> Result<Vec<u8>, BadEscape> {
 /// Append `text` to `out`, escaped when `escape` is set ("conversely when encoding frame headers,
 /// the reverse transformation MUST be applied").
 pub fn escape_into(text: &str, escape: bool, out: &mut BytesMut) {
-    if !escape {
-        out.put_slice(text.as_bytes());
-        return;
-    }
-    for &b in text.as_bytes() {
-        match b {
-            b'\r' => out.put_slice(b"\\r"),
-            b'\n' => out.put_slice(b"\\n"),
-            b':' => out.put_slice(b"\\c"),
-            b'\\' => out.put_slice(b"\\\\"),
-            _ => out.put_u8(b),
+    let mut rest = text.as_bytes();
+    if escape {
+        // Copy the runs between octets to escape in one piece each (usually the whole text).
+        while let Some(i) = rest
+            .iter()
+            .position(|&b| matches!(b, b'\r' | b'\n' | b':' | b'\\'))
+        {
+            out.put_slice(&rest[..i]);
+            out.put_slice(match rest[i] {
+                b'\r' => b"\\r",
+                b'\n' => b"\\n",
+                b':' => b"\\c",
+                _ => b"\\\\",
+            });
+            rest = &rest[i + 1..];
         }
     }
+    out.put_slice(rest);
 }
 
 #[cfg(test)]

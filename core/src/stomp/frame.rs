@@ -7,6 +7,8 @@
 use bytes::Bytes;
 use std::fmt;
 
+use crate::ws::Utf8Bytes;
+
 /// A STOMP protocol version (STOMP 1.2 §"Protocol Negotiation").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Version {
@@ -172,9 +174,122 @@ impl fmt::Display for Command {
 
 /// The headers of a frame, in wire order. Repeats are kept; [`Headers::get`] returns the first
 /// (STOMP 1.2 §"Repeated Header Entries"). Values are never trimmed or padded.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Storage is one text, not a `String` per name and value. A decoded frame's headers are the
+/// received header lines themselves (a shared `Bytes` slice of the receive buffer, validated as
+/// UTF-8 once) and entries are found by scanning them, so decoding allocates nothing; only a
+/// head holding escape sequences is unescaped, into an owned text. Headers built with
+/// [`push`](Self::push) share one growing `String` in the same `name:value` line form. Entries
+/// that lines cannot describe (a name holding `:` or a line break, a value holding a line break
+/// or ending in CR), and [`remove`](Self::remove), switch to a list of spans into the text.
+#[derive(Clone, Default)]
 pub struct Headers {
-    entries: Vec<(String, String)>,
+    text: Text,
+    /// `None`: `text` is in line form, `name:value` lines each ended by LF or CR LF, the name
+    /// before the first `:`. `Some`: where each entry lies in `text`.
+    spans: Option<Vec<Span>>,
+}
+
+/// The text the entries live in.
+#[derive(Clone)]
+enum Text {
+    /// Header lines of a received frame, exactly as received (nothing to unescape in them).
+    Shared(Utf8Bytes),
+    /// Entries written by `push` (or unescaped by the decoder).
+    Owned(String),
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Owned(String::new())
+    }
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Shared(t) => t.as_str(),
+            Text::Owned(t) => t,
+        }
+    }
+
+    /// The owned text, copying shared lines out first.
+    fn to_mut(&mut self) -> &mut String {
+        if let Text::Shared(shared) = self {
+            let mut owned = String::with_capacity(shared.len() + 64);
+            owned.push_str(shared.as_str());
+            *self = Text::Owned(owned);
+        }
+        match self {
+            Text::Owned(text) => text,
+            Text::Shared(_) => unreachable!("made owned above"),
+        }
+    }
+}
+
+/// One entry: the name is `text[start..colon]`, the value `text[colon + 1..end]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    colon: u32,
+    end: u32,
+}
+
+/// The entries of text in line form, in order.
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lines<'a> {
+    /// The next line as (start, colon, end) offsets, the EOL excluded.
+    fn next_span(&mut self) -> Option<(usize, usize, usize)> {
+        let bytes = self.text.as_bytes();
+        loop {
+            let start = self.pos;
+            if start >= bytes.len() {
+                return None;
+            }
+            let eol = find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
+            self.pos = eol + 1;
+            let end = if eol > start && bytes[eol - 1] == b'\r' {
+                eol - 1
+            } else {
+                eol
+            };
+            if let Some(colon) = bytes[start..end].iter().position(|&b| b == b':') {
+                return Some((start, start + colon, end));
+            }
+        }
+    }
+}
+
+/// Iterator over the entries of [`Headers`].
+enum Iter<'a> {
+    Lines(Lines<'a>),
+    Spans(&'a str, std::slice::Iter<'a, Span>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (text, (start, colon, end)) = match self {
+            Iter::Lines(lines) => (lines.text, lines.next_span()?),
+            Iter::Spans(text, spans) => {
+                let s = spans.next()?;
+                (*text, (s.start as usize, s.colon as usize, s.end as usize))
+            }
+        };
+        Some((&text[start..colon], &text[colon + 1..end]))
+    }
+}
+
+/// Whether an entry can be written as a `name:value` line and read back the same.
+fn fits_a_line(name: &str, value: &str) -> bool {
+    !name.bytes().any(|b| b == b':' || b == b'\n')
+        && !value.bytes().any(|b| b == b'\n')
+        && !value.ends_with('\r')
 }
 
 impl Headers {
@@ -183,30 +298,108 @@ impl Headers {
         Headers::default()
     }
 
+    /// Headers that are received header lines: `text` is valid UTF-8 with nothing to
+    /// unescape, every line holds a `:`, and none is empty.
+    pub(super) fn from_lines(text: Utf8Bytes) -> Self {
+        Headers {
+            text: Text::Shared(text),
+            spans: None,
+        }
+    }
+
     /// The value of the first entry named `name` (case sensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        if self.spans.is_some() {
+            return self.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+        }
+        // Line form: test each line's first octets for `name:` before splitting it.
+        let text = self.text.as_str();
+        let bytes = text.as_bytes();
+        let n = name.len();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            if bytes.get(pos + n) == Some(&b':')
+                && &bytes[pos..pos + n] == name.as_bytes()
+                && !name.contains(':')
+            {
+                let eol = find_byte(&bytes[pos + n..], b'\n').map_or(bytes.len(), |i| pos + n + i);
+                let end = if bytes[eol - 1] == b'\r' {
+                    eol - 1
+                } else {
+                    eol
+                };
+                return Some(&text[pos + n + 1..end.max(pos + n + 1)]);
+            }
+            pos = find_byte(&bytes[pos..], b'\n').map_or(bytes.len(), |i| pos + i + 1);
+        }
+        None
     }
 
     /// Every value of `name`, in wire order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.entries
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.iter().filter(move |(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Append an entry (after any existing ones of the same name).
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.entries.push((name.into(), value.into()));
+    pub fn push(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if self.spans.is_none() && !fits_a_line(name, value) {
+            self.use_spans();
+        }
+        let text = self.text.to_mut();
+        if text.capacity() == 0 {
+            text.reserve(128); // most frames' headers fit: one allocation for all of them
+        }
+        let start = text.len();
+        text.push_str(name);
+        let colon = text.len();
+        text.push(':');
+        text.push_str(value);
+        let end = text.len();
+        match &mut self.spans {
+            None => text.push('\n'),
+            Some(spans) => {
+                let offset = |n: usize| u32::try_from(n).expect("headers shorter than 4 GiB");
+                spans.push(Span {
+                    start: offset(start),
+                    colon: offset(colon),
+                    end: offset(end),
+                });
+            }
+        }
+    }
+
+    /// Leave line form: list where each entry lies.
+    fn use_spans(&mut self) {
+        if self.spans.is_some() {
+            return;
+        }
+        let mut lines = Lines {
+            text: self.text.as_str(),
+            pos: 0,
+        };
+        let offset = |n: usize| u32::try_from(n).expect("headers shorter than 4 GiB");
+        let mut spans = Vec::new();
+        while let Some((start, colon, end)) = lines.next_span() {
+            spans.push(Span {
+                start: offset(start),
+                colon: offset(colon),
+                end: offset(end),
+            });
+        }
+        self.spans = Some(spans);
     }
 
     /// Remove every entry named `name`.
     pub fn remove(&mut self, name: &str) {
-        self.entries.retain(|(n, _)| n != name);
+        if !self.contains(name) {
+            return;
+        }
+        self.use_spans();
+        let text = self.text.as_str().as_bytes();
+        if let Some(spans) = &mut self.spans {
+            spans.retain(|s| &text[s.start as usize..s.colon as usize] != name.as_bytes());
+        }
     }
 
     /// Whether an entry named `name` exists.
@@ -216,29 +409,84 @@ impl Headers {
 
     /// All entries in wire order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        let text = self.text.as_str();
+        match &self.spans {
+            None => Iter::Lines(Lines { text, pos: 0 }),
+            Some(spans) => Iter::Spans(text, spans.iter()),
+        }
+    }
+
+    /// The text, when in line form (`name:value` lines, each ended by LF or CR LF).
+    pub(super) fn line_text(&self) -> Option<&str> {
+        self.spans.is_none().then(|| self.text.as_str())
+    }
+
+    /// Octets of text the entries take (names, values, separators): a size hint for encoding.
+    pub(super) fn text_len(&self) -> usize {
+        self.text.as_str().len()
     }
 
     /// Number of entries, repeats included.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.spans {
+            None => self.iter().count(),
+            Some(spans) => spans.len(),
+        }
     }
 
     /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.iter().next().is_none()
     }
 }
 
-impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
-    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
-        Headers {
-            entries: iter
-                .into_iter()
-                .map(|(n, v)| (n.into(), v.into()))
-                .collect(),
-        }
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
     }
+}
+
+impl Eq for Headers {}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        let mut headers = Headers::new();
+        for (n, v) in iter {
+            headers.push(n, v);
+        }
+        headers
+    }
+}
+
+/// The index of the first `needle` in `haystack`, eight octets at a time (a SWAR search: the
+/// heads searched are short, and `memchr` is not a dependency of this crate).
+pub(super) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut words = haystack.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("8 octets")) ^ pattern;
+        // A zero octet in `x` is a match; the lowest flagged octet is the first match (borrows
+        // only run upwards, so octets above a real match may be flagged falsely, never below).
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|i| at + i)
 }
 
 /// One STOMP frame. The body is a shared [`Bytes`] slice of the receive buffer when decoded.
@@ -263,7 +511,7 @@ impl Frame {
     }
 
     /// Builder: append a header.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         self.headers.push(name, value);
         self
     }
@@ -306,6 +554,61 @@ mod tests {
             ["World", "Hello"]
         );
         assert_eq!(f.get("Foo"), None);
+    }
+
+    #[test]
+    fn headers_grow_past_the_inline_spans_and_remove_keeps_order() {
+        let mut h = Headers::new();
+        for i in 0..20 {
+            h.push(format!("k{}", i % 3), i.to_string());
+        }
+        assert_eq!(h.len(), 20);
+        assert_eq!(h.get("k1"), Some("1"));
+        assert_eq!(h.get_all("k2").count(), 6);
+        h.remove("k0");
+        assert_eq!(h.len(), 13);
+        assert!(!h.contains("k0"));
+        let values: Vec<_> = h.iter().map(|(_, v)| v).collect();
+        assert_eq!(values[..4], ["1", "2", "4", "5"]);
+        // Names and values holding ':' or newlines are kept as given.
+        let h: Headers = [("a:b", "c:d\n"), ("", "")].into_iter().collect();
+        assert_eq!(h.iter().collect::<Vec<_>>(), [("a:b", "c:d\n"), ("", "")]);
+        assert_eq!(h, h.clone());
+        assert_eq!(format!("{h:?}"), r#"[("a:b", "c:d\n"), ("", "")]"#);
+    }
+
+    #[test]
+    fn line_form_and_spans_agree() {
+        let lines = Headers::from_lines(Utf8Bytes::from("a:1\r\nb:2:3\nc:\na:4\r\n"));
+        assert_eq!(
+            lines.iter().collect::<Vec<_>>(),
+            [("a", "1"), ("b", "2:3"), ("c", ""), ("a", "4")]
+        );
+        assert_eq!(lines.get("a"), Some("1"));
+        assert_eq!(lines.get("b"), Some("2:3"));
+        assert_eq!(lines.get("b:2"), None);
+        assert_eq!(lines.get("c"), Some(""));
+        assert_eq!(lines.get("d"), None);
+        assert_eq!(lines.get_all("a").collect::<Vec<_>>(), ["1", "4"]);
+        assert_eq!(lines.len(), 4);
+        let mut spans = lines.clone();
+        spans.use_spans();
+        assert_eq!(spans, lines);
+        assert_eq!(spans.get("b"), Some("2:3"));
+        let mut pushed = lines.clone();
+        pushed.push("x", "y");
+        pushed.push("x:z", "w\r");
+        pushed.remove("a");
+        assert_eq!(
+            pushed.iter().collect::<Vec<_>>(),
+            [("b", "2:3"), ("c", ""), ("x", "y"), ("x:z", "w\r")]
+        );
+        assert!(Headers::new().is_empty());
+        assert!(
+            std::mem::size_of::<Frame>() <= 96,
+            "Frame grew: {}",
+            std::mem::size_of::<Frame>()
+        );
     }
 
     #[test]
