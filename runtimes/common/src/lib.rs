@@ -15,6 +15,7 @@
 //! - [`stomp`]: the STOMP client that drives a [`ClientSession`](duplex_core::stomp::ClientSession)
 //!   over any [`stomp::StompTransport`].
 //! - [`tls`]: rustls client and server configs (no runtime involved).
+//! - [`ws`]: the WebSocket opening handshake over any [`ws::ByteStream`], and the option structs.
 //! - [`Error`]: the adapters' error type.
 #![deny(missing_docs)]
 
@@ -24,7 +25,7 @@ pub mod runtime;
 mod signal;
 pub mod stomp;
 pub mod tls;
-mod ws;
+pub mod ws;
 
 pub use duplex_core;
 pub use error::Error;

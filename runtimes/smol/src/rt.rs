@@ -28,7 +28,7 @@ pub struct Smol;
 
 /// This crate's clock (with `async-io` timers), as `duplex-rt-common` sees it.
 #[derive(Clone, Copy, Debug)]
-pub struct SmolClock(Clock);
+pub struct SmolClock(pub(crate) Clock);
 
 impl ClockApi for SmolClock {
     fn start() -> Self {

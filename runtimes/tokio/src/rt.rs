@@ -27,7 +27,7 @@ pub struct Tokio;
 
 /// This crate's clock (on `tokio::time`), as `duplex-rt-common` sees it.
 #[derive(Clone, Copy, Debug)]
-pub struct TokioClock(Clock);
+pub struct TokioClock(pub(crate) Clock);
 
 impl ClockApi for TokioClock {
     fn start() -> Self {

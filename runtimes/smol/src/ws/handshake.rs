@@ -1,88 +1,28 @@
-//! Drives the core's handshake machines over a `futures-io` stream.
+//! The opening handshake on smol: `duplex-rt-common` drives the core's machines (see
+//! [`duplex_rt_common::ws`]); [`Io`] lends it a `futures-io` stream.
 
-use duplex_core::ws::handshake::{ClientHandshake, ClientOutcome, ServerHandshake, ServerOutcome};
-use duplex_core::Instant;
+use std::io;
+
+use duplex_rt_common::ws::ByteStream;
 use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::clock::Clock;
-use crate::Error;
+/// A `futures-io` stream, borrowed by the handshake driver.
+pub(crate) struct Io<'a, S>(pub(crate) &'a mut S);
 
-/// The handshake operations the driver needs, common to both roles.
-pub(crate) trait Handshake {
-    type Outcome;
-    fn handle_input(&mut self, now: Instant, data: &[u8]);
-    fn handle_timeout(&mut self, now: Instant);
-    fn handle_eof(&mut self);
-    fn poll_timeout(&self) -> Option<Instant>;
-    fn poll_transmit(&mut self) -> Option<bytes::Bytes>;
-    fn poll_outcome(&mut self) -> Option<Self::Outcome>;
-}
-
-macro_rules! impl_handshake {
-    ($machine:ty, $outcome:ty) => {
-        impl Handshake for $machine {
-            type Outcome = $outcome;
-            fn handle_input(&mut self, now: Instant, data: &[u8]) {
-                <$machine>::handle_input(self, now, data)
-            }
-            fn handle_timeout(&mut self, now: Instant) {
-                <$machine>::handle_timeout(self, now)
-            }
-            fn handle_eof(&mut self) {
-                <$machine>::handle_eof(self)
-            }
-            fn poll_timeout(&self) -> Option<Instant> {
-                <$machine>::poll_timeout(self)
-            }
-            fn poll_transmit(&mut self) -> Option<bytes::Bytes> {
-                <$machine>::poll_transmit(self)
-            }
-            fn poll_outcome(&mut self) -> Option<$outcome> {
-                <$machine>::poll_outcome(self)
-            }
-        }
-    };
-}
-
-impl_handshake!(ClientHandshake, ClientOutcome);
-impl_handshake!(ServerHandshake, ServerOutcome);
-
-/// Run a handshake machine to its outcome: write what it queues, read, fire its timer.
-pub(crate) async fn drive<H: Handshake, S: AsyncRead + AsyncWrite + Unpin>(
-    machine: &mut H,
-    io: &mut S,
-    clock: Clock,
-) -> Result<H::Outcome, Error> {
-    let mut buf = vec![0u8; 4096];
-    loop {
-        write_all_queued(machine, io).await?;
-        if let Some(outcome) = machine.poll_outcome() {
-            return Ok(outcome);
-        }
-        let timer = clock.timer(machine.poll_timeout());
-        let read = futures_lite::future::or(async { Some(io.read(&mut buf).await) }, async {
-            timer.await;
-            None
-        })
-        .await;
-        let now = clock.now();
-        match read {
-            Some(Ok(0)) => machine.handle_eof(),
-            Some(Ok(n)) => machine.handle_input(now, &buf[..n]),
-            Some(Err(e)) => return Err(e.into()),
-            None => machine.handle_timeout(now),
-        }
+impl<S: AsyncRead + AsyncWrite + Unpin> ByteStream for Io<'_, S> {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).await
     }
-}
 
-/// Write what the machine has queued (a request, a `101`, an error answer).
-pub(crate) async fn write_all_queued<H: Handshake, S: AsyncWrite + Unpin>(
-    machine: &mut H,
-    io: &mut S,
-) -> Result<(), Error> {
-    while let Some(bytes) = machine.poll_transmit() {
-        io.write_all(&bytes).await?;
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.0.write_all(data).await
     }
-    io.flush().await?;
-    Ok(())
+
+    async fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().await
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        self.0.close().await
+    }
 }

@@ -1,13 +1,14 @@
 //! Opening a client connection: `ws://` and `wss://` (RFC 6455 §4.1).
 
-use duplex_core::ws::handshake::{ClientHandshake, ClientOutcome, ClientRequest};
-use duplex_core::ws::{Connection, WsUrl};
+use duplex_core::ws::WsUrl;
+use duplex_rt_common::ws::client_handshake;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use super::handshake::drive;
+use super::handshake::Io;
 use super::socket::WebSocket;
 use crate::clock::{os_rng, Clock};
+use crate::rt::TokioClock;
 use crate::stream::MaybeTlsStream;
 use crate::{tls, Error};
 
@@ -47,19 +48,13 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     options: ConnectOptions,
 ) -> Result<WebSocket<S>, Error> {
     let clock = Clock::new();
-    let mut rng = os_rng();
-    let mut request = ClientRequest::new(url.host_header(), url.resource.clone());
-    request.protocols = options.protocols;
-    request.origin = options.origin;
-    request.extra_headers = options.headers;
-    let mut machine = ClientHandshake::new(clock.now(), request, &mut rng);
-    match drive(&mut machine, &mut io, clock).await? {
-        ClientOutcome::Accepted {
-            protocol, leftover, ..
-        } => {
-            let conn = Connection::client(clock.now(), options.config, Box::new(rng));
-            Ok(WebSocket::from_parts(io, conn, clock, protocol, &leftover))
-        }
-        ClientOutcome::Failed(e) => Err(e.into()),
-    }
+    let parts =
+        client_handshake(&mut Io(&mut io), url, options, TokioClock(clock), os_rng()).await?;
+    Ok(WebSocket::from_parts(
+        io,
+        parts.conn,
+        clock,
+        parts.protocol,
+        &parts.leftover,
+    ))
 }

@@ -2,13 +2,14 @@
 //! caller so one port can serve a page and a WebSocket endpoint.
 
 use bytes::Bytes;
-use duplex_core::ws::handshake::{RequestHead, ServerHandshake, ServerOutcome};
-use duplex_core::ws::Connection;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use duplex_core::ws::handshake::{RequestHead, ServerHandshake};
+use duplex_rt_common::ws::{answer_http, server_handshake, ServerParts};
+use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::handshake::{drive, write_all_queued};
+use super::handshake::Io;
 use super::socket::WebSocket;
 use crate::clock::Clock;
+use crate::rt::TokioClock;
 use crate::Error;
 
 pub use duplex_rt_common::AcceptOptions;
@@ -26,24 +27,18 @@ pub enum Incoming<S> {
 #[derive(Debug)]
 pub struct HttpResponder<S> {
     io: S,
-    machine: ServerHandshake,
+    machine: Box<ServerHandshake>,
 }
 
-impl<S: AsyncWrite + Unpin> HttpResponder<S> {
+impl<S: AsyncWrite + AsyncRead + Unpin> HttpResponder<S> {
     /// Write `response` (see [`http_response`](duplex_core::ws::handshake::http_response)) and close.
     pub async fn respond(mut self, response: Bytes) -> Result<(), Error> {
-        self.machine.respond(response);
-        write_all_queued(&mut self.machine, &mut self.io).await?;
-        let _ = self.io.shutdown().await;
-        Ok(())
+        answer_http(&mut Io(&mut self.io), &mut self.machine, Some(response)).await
     }
 
     /// Answer `426 Upgrade Required` and close.
     pub async fn reject(mut self) -> Result<(), Error> {
-        self.machine.reject_not_websocket();
-        write_all_queued(&mut self.machine, &mut self.io).await?;
-        let _ = self.io.shutdown().await;
-        Ok(())
+        answer_http(&mut Io(&mut self.io), &mut self.machine, None).await
     }
 }
 
@@ -67,28 +62,20 @@ pub async fn accept_with<S: AsyncRead + AsyncWrite + Unpin>(
     options: AcceptOptions,
 ) -> Result<Incoming<S>, Error> {
     let clock = Clock::new();
-    let mut machine = ServerHandshake::new(clock.now(), options.handshake);
-    match drive(&mut machine, &mut io, clock).await? {
-        ServerOutcome::Upgraded {
-            request,
-            protocol,
-            leftover,
-        } => {
-            write_all_queued(&mut machine, &mut io).await?;
-            let conn = Connection::server(clock.now(), options.config);
-            Ok(Incoming::WebSocket(
-                Box::new(WebSocket::from_parts(io, conn, clock, protocol, &leftover)),
+    Ok(
+        match server_handshake(&mut Io(&mut io), options, TokioClock(clock)).await? {
+            ServerParts::Upgraded {
+                conn,
                 request,
-            ))
-        }
-        ServerOutcome::HttpRequest { request, .. } => Ok(Incoming::Http(
-            request,
-            Box::new(HttpResponder { io, machine }),
-        )),
-        ServerOutcome::Rejected { error, .. } => {
-            write_all_queued(&mut machine, &mut io).await?;
-            let _ = io.shutdown().await;
-            Err(error.into())
-        }
-    }
+                protocol,
+                leftover,
+            } => Incoming::WebSocket(
+                Box::new(WebSocket::from_parts(io, *conn, clock, protocol, &leftover)),
+                request,
+            ),
+            ServerParts::Http(request, machine) => {
+                Incoming::Http(request, Box::new(HttpResponder { io, machine }))
+            }
+        },
+    )
 }
