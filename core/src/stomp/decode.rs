@@ -275,13 +275,16 @@ impl Decoder {
         let lines_end = (head.len() - blank).max(lines_start);
         let lines = head.slice(lines_start..lines_end);
         let plain = !(escape && lines.contains(&b'\\'));
-        let headers = match plain.then(|| Utf8Bytes::try_from_bytes(lines)) {
+        let (headers, content_length) = match plain.then(|| Utf8Bytes::try_from_bytes(lines)) {
             Some(Ok(text)) => shared_headers(text)?,
-            _ => owned_headers(&head[lines_start..lines_end], escape)?,
-        };
-        let content_length = match headers.get("content-length") {
-            None => None,
-            Some(v) => Some(parse_length(v)?),
+            _ => {
+                let headers = owned_headers(&head[lines_start..lines_end], escape)?;
+                let length = headers
+                    .get("content-length")
+                    .map(parse_length)
+                    .transpose()?;
+                (headers, length)
+            }
         };
         if let Some(n) = content_length {
             if n > 0 && !command.allows_body() {
@@ -373,9 +376,12 @@ impl Decoder {
 }
 
 /// Headers that are the header lines `text` themselves (UTF-8, nothing to unescape), once every
-/// line is checked for a `:` and a name (in wire order, as [`owned_headers`] would).
-fn shared_headers(text: Utf8Bytes) -> Result<Headers, DecodeError> {
+/// line is checked for a `:` and a name (in wire order, as [`owned_headers`] would); and the
+/// first `content-length` value, parsed.
+fn shared_headers(text: Utf8Bytes) -> Result<(Headers, Option<usize>), DecodeError> {
+    const CONTENT_LENGTH: &[u8] = b"content-length";
     let bytes = text.as_bytes();
+    let mut length = None;
     let mut start = 0;
     while start < bytes.len() {
         let eol = find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
@@ -386,13 +392,20 @@ fn shared_headers(text: Utf8Bytes) -> Result<Headers, DecodeError> {
         };
         match bytes[start..end].iter().position(|&b| b == b':') {
             Some(0) => return Err(DecodeError::EmptyHeaderName),
-            Some(_) => {}
+            Some(colon) => {
+                if length.is_none() && &bytes[start..start + colon] == CONTENT_LENGTH {
+                    length = Some(start + colon + 1..end);
+                }
+            }
             None if end == start => {} // cannot happen in a head; skipped like `owned_headers`
             None => return Err(DecodeError::MissingColon),
         }
         start = eol + 1;
     }
-    Ok(Headers::from_lines(text))
+    let length = length
+        .map(|range| parse_length(&text.as_str()[range]))
+        .transpose()?;
+    Ok((Headers::from_lines(text), length))
 }
 
 /// Headers unescaped (or checked) one name and value at a time into an owned text: for heads
@@ -460,8 +473,14 @@ mod tests {
         #[test]
         fn in_place_headers_match_owned_parse(
             lines in proptest::collection::vec(
-                proptest::collection::vec(
-                    proptest::sample::select(&b"ab:\\\rnc\xc3\xa9\xff"[..]), 0..8), 0..6),
+                prop_oneof![
+                    proptest::collection::vec(
+                        proptest::sample::select(&b"ab:\\\rnc\xc3\xa9\xff"[..]), 0..8),
+                    proptest::sample::select(vec![
+                        b"content-length:1".to_vec(), b"content-length:x".to_vec(),
+                        b"content-length:".to_vec(), b"content-lengthx:2".to_vec()]),
+                ],
+                0..6),
             escape in any::<bool>(),
         ) {
             let mut raw = Vec::new();
@@ -471,7 +490,11 @@ mod tests {
             }
             let plain = !(escape && raw.contains(&b'\\'));
             if let (true, Ok(text)) = (plain, Utf8Bytes::try_from_bytes(Bytes::from(raw.clone()))) {
-                prop_assert_eq!(shared_headers(text), owned_headers(&raw, escape));
+                let owned = owned_headers(&raw, escape).and_then(|h| {
+                    let length = h.get("content-length").map(parse_length).transpose()?;
+                    Ok((h, length))
+                });
+                prop_assert_eq!(shared_headers(text), owned);
             }
         }
     }

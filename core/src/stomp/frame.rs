@@ -320,7 +320,7 @@ impl Headers {
         while pos < bytes.len() {
             if bytes.get(pos + n) == Some(&b':')
                 && &bytes[pos..pos + n] == name.as_bytes()
-                && !name.contains(':')
+                && !name.bytes().any(|b| b == b':')
             {
                 let eol = find_byte(&bytes[pos + n..], b'\n').map_or(bytes.len(), |i| pos + n + i);
                 let end = if bytes[eol - 1] == b'\r' {
