@@ -28,5 +28,12 @@ pub mod tls;
 pub mod ws;
 
 pub use duplex_core;
+
+#[doc(hidden)]
+pub mod __private {
+    //! What the exported macros name.
+    pub use bytes::Bytes;
+}
+
 pub use error::Error;
 pub use ws::{AcceptOptions, ConnectOptions};

@@ -2,9 +2,11 @@
 //! ([`Runtime`]); its WebSocket seen as a [`MessageSocket`]; for hosting the broker, its listener,
 //! TLS acceptor and server handshake ([`Host`]); for the STOMP client, how it dials
 //! ([`Dial`]). Each runtime crate implements these for one marker type (`duplex_tokio::Tokio`,
-//! `duplex_smol::Smol`).
+//! `duplex_smol::Smol`); [`impl_adapter_glue!`](crate::impl_adapter_glue) writes all but
+//! [`Runtime`] and [`Clock`] for crates laid out like those two.
 
 mod dial;
+mod glue;
 mod host;
 mod socket;
 

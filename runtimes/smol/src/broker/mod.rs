@@ -1,11 +1,12 @@
-//! Hosting the sans-IO [`Broker`] on smol: a STOMP-over-WebSocket endpoint with application
-//! handlers — the Rust answer to Spring's `registry.addEndpoint("/ws")`,
+//! Hosting the sans-IO [`Broker`](duplex_core::broker::Broker) on smol: a STOMP-over-WebSocket
+//! endpoint with application handlers — the Rust answer to Spring's `registry.addEndpoint("/ws")`,
 //! `enableSimpleBroker("/topic", "/queue")`, `setApplicationDestinationPrefixes("/app")` and
 //! `@MessageMapping` + `@SendTo` / `@SendToUser`.
 //!
 //! Every protocol decision (routing, receipts, limits, slow consumers, timeouts) is the core
-//! broker's ([`duplex_core::broker`]); this module accepts sockets, runs the handshake, moves
-//! bytes, fires timers and spawns async handlers. Connection tasks and async handlers run on
+//! broker's ([`duplex_core::broker`]); the hosting (accepting sockets, running the handshake,
+//! moving bytes, firing timers, spawning async handlers) is `duplex-rt-common`'s, shared by every
+//! async runtime; the types below name it for this one. Connection tasks and async handlers run on
 //! smol's global executor (`smol::spawn`; its thread count is `SMOL_THREADS`).
 //!
 //! ```no_run
