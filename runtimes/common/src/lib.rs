@@ -32,7 +32,7 @@ pub use duplex_core;
 #[doc(hidden)]
 pub mod __private {
     //! What the exported macros name.
-    pub use bytes::Bytes;
+    pub use bytes::{Bytes, BytesMut};
 }
 
 pub use error::Error;

@@ -1,12 +1,14 @@
 //! [`impl_adapter_glue!`]: the [`Host`](super::Host), [`Dial`](super::Dial),
+//! [`StompTransport`](crate::stomp::StompTransport),
 //! [`HttpAnswer`](super::HttpAnswer) and [`MessageSocket`](super::MessageSocket) impls of an async
 //! runtime crate laid out like `duplex-tokio` and `duplex-smol`. Those crates have the same
 //! shape — `ws::{accept_with, connect_with, WebSocket, HttpResponder, Incoming}`,
-//! `MaybeTlsStream::{Plain, Tls}`, `stomp::Transport::{Stream, WebSocket}`, `Error` — and their
+//! `ws::Io` (its streams as a [`ByteStream`](crate::ws::ByteStream)), `MaybeTlsStream::{Plain,
+//! Tls}`, `stomp::Transport::{Stream, WebSocket}`, `Error` — and their
 //! socket and TLS types have the same method names, so the impls differ only in the types named.
 
 /// Implement the hosting and dialing traits for `runtime` in a crate laid out like
-/// `duplex-tokio` (`ws::{accept_with, connect_with, WebSocket, HttpResponder, Incoming}`,
+/// `duplex-tokio` (`ws::{accept_with, connect_with, WebSocket, HttpResponder, Incoming, Io}`,
 /// `MaybeTlsStream::{Plain, Tls}`, `stomp::Transport::{Stream, WebSocket}`, `Error`): `listener` and `tcp` are its TCP types,
 /// `tls_acceptor` its rustls acceptor (`accept(tcp)`, whose stream converts into the TLS
 /// variant of `MaybeTlsStream`).
@@ -69,6 +71,44 @@ macro_rules! impl_adapter_glue {
                     Incoming::WebSocket(ws, request) => Accepted::WebSocket(*ws, request),
                     Incoming::Http(request, responder) => Accepted::Http(request, *responder),
                 })
+            }
+        }
+
+        impl $crate::stomp::StompTransport for crate::stomp::Transport {
+            fn protocol(&self) -> Option<&str> {
+                match self {
+                    Self::Stream(_) => None,
+                    Self::WebSocket(ws) => $crate::runtime::MessageSocket::protocol(ws.as_ref()),
+                }
+            }
+
+            async fn read(
+                &mut self,
+                scratch: &mut [u8],
+                buf: &mut $crate::__private::BytesMut,
+            ) -> Result<usize, $crate::Error> {
+                match self {
+                    Self::Stream(s) => {
+                        $crate::stomp::read_stream(&mut crate::ws::Io(s), scratch, buf).await
+                    }
+                    Self::WebSocket(ws) => $crate::stomp::read_ws(ws.as_mut(), buf).await,
+                }
+            }
+
+            async fn write(&mut self, data: $crate::__private::Bytes) -> Result<(), $crate::Error> {
+                match self {
+                    Self::Stream(s) => {
+                        $crate::stomp::write_stream(&mut crate::ws::Io(s), data).await
+                    }
+                    Self::WebSocket(ws) => $crate::stomp::write_ws(ws.as_mut(), data).await,
+                }
+            }
+
+            async fn close(&mut self) -> Result<(), $crate::Error> {
+                match self {
+                    Self::Stream(s) => $crate::stomp::close_stream(&mut crate::ws::Io(s)).await,
+                    Self::WebSocket(ws) => $crate::stomp::close_ws(ws.as_mut()).await,
+                }
             }
         }
 

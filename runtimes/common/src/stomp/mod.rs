@@ -7,4 +7,6 @@ mod client;
 mod transport;
 
 pub use client::{StompClient, StompError};
-pub use transport::{close_ws, read_ws, write_ws, StompTransport};
+pub use transport::{
+    close_stream, close_ws, read_stream, read_ws, write_stream, write_ws, StompTransport,
+};

@@ -1,7 +1,8 @@
 //! [`StompTransport`]: the byte transport a STOMP session rides on — a TCP (or TLS) stream, or a
 //! WebSocket whose messages carry the STOMP bytes (STOMP does not care how they are cut). The
-//! WebSocket side is the same on every runtime and written here ([`read_ws`], [`write_ws`],
-//! [`close_ws`]); each runtime writes the stream side over its own I/O traits.
+//! transport's calls are written here for both sides: over a WebSocket ([`read_ws`],
+//! [`write_ws`], [`close_ws`]) and over a stream seen as a [`ByteStream`] ([`read_stream`],
+//! [`write_stream`], [`close_stream`]).
 
 use std::future::Future;
 
@@ -9,6 +10,7 @@ use bytes::{Bytes, BytesMut};
 use duplex_core::ws::{CloseCode, Event, Message};
 
 use crate::runtime::MessageSocket;
+use crate::ws::ByteStream;
 use crate::Error;
 
 /// Where STOMP bytes go (a runtime's `stomp::Transport`).
@@ -66,5 +68,29 @@ pub async fn close_ws<W: MessageSocket>(ws: &mut W) -> Result<(), Error> {
     if ws.close_info().is_none() {
         ws.close(CloseCode::NORMAL, "").await?;
     }
+    Ok(())
+}
+
+/// [`StompTransport::read`] over a stream: one read into `scratch`, appended to `buf`.
+pub async fn read_stream<B: ByteStream>(
+    io: &mut B,
+    scratch: &mut [u8],
+    buf: &mut BytesMut,
+) -> Result<usize, Error> {
+    let n = io.read(scratch).await?;
+    buf.extend_from_slice(&scratch[..n]);
+    Ok(n)
+}
+
+/// [`StompTransport::write`] over a stream: write all, then flush.
+pub async fn write_stream<B: ByteStream>(io: &mut B, data: Bytes) -> Result<(), Error> {
+    io.write_all(&data).await?;
+    io.flush().await?;
+    Ok(())
+}
+
+/// [`StompTransport::close`] over a stream: shut the write side (errors ignored: it is going).
+pub async fn close_stream<B: ByteStream>(io: &mut B) -> Result<(), Error> {
+    let _ = io.shutdown().await;
     Ok(())
 }

@@ -1,15 +1,9 @@
 //! The byte transports a STOMP session rides on: a TCP (or TLS) stream, or a WebSocket whose
-//! messages carry the STOMP bytes (STOMP does not care how they are cut). The WebSocket side is
-//! `duplex-rt-common`'s; the stream side is tokio's I/O traits.
-
-use bytes::{Bytes, BytesMut};
-use duplex_rt_common::runtime::MessageSocket;
-use duplex_rt_common::stomp::{close_ws, read_ws, write_ws, StompTransport};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! messages carry the STOMP bytes (STOMP does not care how they are cut). Reading and writing
+//! them is `duplex-rt-common`'s (`StompTransport`, implemented by `impl_adapter_glue!`).
 
 use crate::stream::MaybeTlsStream;
 use crate::ws::WebSocket;
-use crate::Error;
 
 /// Where STOMP bytes go.
 #[derive(Debug)]
@@ -18,44 +12,4 @@ pub enum Transport {
     Stream(MaybeTlsStream),
     /// STOMP over WebSocket (`v12.stomp` and friends).
     WebSocket(Box<WebSocket<MaybeTlsStream>>),
-}
-
-impl StompTransport for Transport {
-    fn protocol(&self) -> Option<&str> {
-        match self {
-            Transport::Stream(_) => None,
-            Transport::WebSocket(ws) => MessageSocket::protocol(ws.as_ref()),
-        }
-    }
-
-    async fn read(&mut self, _scratch: &mut [u8], buf: &mut BytesMut) -> Result<usize, Error> {
-        match self {
-            Transport::Stream(s) => {
-                buf.reserve(16 * 1024);
-                Ok(s.read_buf(buf).await?)
-            }
-            Transport::WebSocket(ws) => read_ws(ws.as_mut(), buf).await,
-        }
-    }
-
-    async fn write(&mut self, data: Bytes) -> Result<(), Error> {
-        match self {
-            Transport::Stream(s) => {
-                s.write_all(&data).await?;
-                s.flush().await?;
-                Ok(())
-            }
-            Transport::WebSocket(ws) => write_ws(ws.as_mut(), data).await,
-        }
-    }
-
-    async fn close(&mut self) -> Result<(), Error> {
-        match self {
-            Transport::Stream(s) => {
-                let _ = s.shutdown().await;
-                Ok(())
-            }
-            Transport::WebSocket(ws) => close_ws(ws.as_mut()).await,
-        }
-    }
 }
