@@ -247,7 +247,7 @@ async fn expect_frame(
                         String::from_utf8_lossy(&body[..end])
                     )));
                 }
-                OP_CLOSE => return Err(io::Error::other("closed by the broker")),
+                OP_CLOSE => return Err(closed(f.payload)),
                 _ => {}
             }
         }
@@ -300,7 +300,7 @@ async fn subscriber(
                     }
                 }),
                 OP_PING => wire::encode_frame(&mut pong, OP_PONG, f.payload, key),
-                OP_CLOSE => return Err(io::Error::other("closed by the broker")),
+                OP_CLOSE => return Err(closed(f.payload)),
                 _ => {}
             }
         }
@@ -315,6 +315,13 @@ async fn subscriber(
             stream.write_all(&pong).await?;
         }
     }
+}
+
+/// The error for a close frame from the broker, with its code and reason.
+fn closed(payload: &[u8]) -> io::Error {
+    let code = payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+    let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or_default());
+    io::Error::other(format!("closed by the broker: code {code:?} {reason:?}"))
 }
 
 /// The send time carried in a MESSAGE frame's body (`SEQ TIME` in decimal), if it is one.
