@@ -30,6 +30,20 @@ pub enum Error {
     NotOpen,
 }
 
+impl From<duplex_rt_common::Error> for Error {
+    /// The shared adapters' error (from the TLS configs): the same variants.
+    fn from(e: duplex_rt_common::Error) -> Error {
+        use duplex_rt_common::Error as Shared;
+        match e {
+            Shared::Io(e) => Error::Io(e),
+            Shared::Tls(e) => Error::Tls(e),
+            Shared::Url(e) => Error::Url(e),
+            Shared::Handshake(e) => Error::Handshake(e),
+            Shared::Local(e) => Error::Local(e),
+        }
+    }
+}
+
 impl Error {
     /// A blocking call gave up at its deadline.
     pub fn is_timeout(&self) -> bool {

@@ -1,58 +1,23 @@
 //! TLS for `wss://` with rustls: client configs with the webpki roots or a given root store, and
-//! server configs from PEM. The sockets drive rustls's own state machine
+//! server configs from PEM (the configs are `duplex-rt-common`'s, shared with every runtime). The sockets drive rustls's own state machine
 //! (`read_tls` → `process_new_packets` → `reader()`, `writer()` → `write_tls`); nothing here
 //! blocks.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+pub use duplex_rt_common::tls::{client_config_webpki, client_config_with_roots};
 
 use crate::Error;
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// A client config that trusts the Mozilla roots shipped in `webpki-roots`.
-pub fn client_config_webpki() -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    client_config_with_roots(roots)
-}
-
-/// A client config that trusts exactly `roots`.
-pub fn client_config_with_roots(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default protocol versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
 
 /// A server config from a certificate chain and a private key in PEM.
 pub fn server_config_from_pem(
     cert_pem: &[u8],
     key_pem: &[u8],
 ) -> Result<Arc<rustls::ServerConfig>, Error> {
-    let certs = CertificateDer::pem_slice_iter(cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Tls(format!("certificate PEM: {e}")))?;
-    if certs.is_empty() {
-        return Err(Error::Tls("no certificate in the PEM".into()));
-    }
-    let key = PrivateKeyDer::from_pem_slice(key_pem)
-        .map_err(|e| Error::Tls(format!("private key PEM: {e}")))?;
-    let config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| Error::Tls(e.to_string()))?;
-    Ok(Arc::new(config))
+    Ok(duplex_rt_common::tls::server_config_from_pem(
+        cert_pem, key_pem,
+    )?)
 }
 
 /// A server config from a certificate chain file and a private key file, both PEM (what
@@ -62,7 +27,8 @@ pub fn server_config_from_pem_files(
     cert: impl AsRef<Path>,
     key: impl AsRef<Path>,
 ) -> Result<Arc<rustls::ServerConfig>, Error> {
-    let cert_pem = std::fs::read(cert.as_ref())?;
-    let key_pem = std::fs::read(key.as_ref())?;
-    server_config_from_pem(&cert_pem, &key_pem)
+    Ok(duplex_rt_common::tls::server_config_from_pem_files(
+        cert.as_ref(),
+        key.as_ref(),
+    )?)
 }

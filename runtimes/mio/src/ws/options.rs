@@ -5,20 +5,9 @@ use std::sync::Arc;
 use duplex_core::ws::handshake::ServerConfig;
 use duplex_core::ws::Config;
 
-/// Options for [`Socket::connect`](super::Socket::connect) and [`connect_with`](super::connect_with).
-#[derive(Clone, Debug, Default)]
-pub struct ConnectOptions {
-    /// Subprotocols to offer, most preferred first.
-    pub protocols: Vec<String>,
-    /// An `Origin` header to send.
-    pub origin: Option<String>,
-    /// More request headers.
-    pub headers: Vec<(String, String)>,
-    /// Connection settings.
-    pub config: Config,
-    /// TLS settings for `wss://`; default: the webpki roots.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-}
+/// Options for [`Socket::connect`](super::Socket::connect) and [`connect_with`](super::connect_with)
+/// (the same on every runtime).
+pub use duplex_rt_common::ConnectOptions;
 
 /// Options for [`Socket::accept`](super::Socket::accept) and [`accept_with`](super::accept_with).
 #[derive(Clone, Debug, Default)]
