@@ -1,6 +1,6 @@
 //! The harness on the async runtimes (`duplex-tokio`, `duplex-smol`), written once over
 //! `duplex-rt-common`'s [`Host`] and [`Dial`]: the echo server, the broker server, and the
-//! WebSocket and STOMP client plans. A runtime implements [`AsyncRuntime`] — how to block on a
+//! clients that carry out the plans (see [`super::plan`]). A runtime implements [`AsyncRuntime`] — how to block on a
 //! future, bind a listener, make a TLS acceptor and connect a WebSocket — and gets [`Runtime`].
 //!
 //! Servers run on a thread of their own inside [`AsyncRuntime::block_on`], each connection on a
@@ -11,17 +11,19 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use duplex_core::stomp::{AckMode, ClientConfig, ClientEvent};
-use duplex_core::ws::{Event, Message};
+use bytes::Bytes;
+use duplex_core::stomp::{AckMode, ClientConfig, ClientEvent, Message as StompMessage, ReceiptId};
+use duplex_core::ws::{CloseCode, CloseInfo, Connection, Event, Message};
 use duplex_rt_common::broker::BrokerServer;
 use duplex_rt_common::runtime::{Accepted, Dial, Host, HttpAnswer, MessageSocket};
 use duplex_rt_common::stomp::StompClient;
 use duplex_rt_common::{AcceptOptions, ConnectOptions};
 use smol::future::or;
 
+use super::plan::{run_stomp_plan, run_ws_plan, PlanSocket, PlanStomp};
 use super::{
-    parse_server_close_request, server_close_request, ClientOutcome, ClientPlan, Reply, Runtime,
-    ServerHandle, Step, StompOutcome, StompPlan, TestCert, CLIENT_TIMEOUT,
+    parse_server_close_request, ClientOutcome, ClientPlan, Runtime, ServerHandle, StompOutcome,
+    StompPlan, TestCert, CLIENT_TIMEOUT,
 };
 
 /// What differs between the async runtimes, as the harness needs it.
@@ -134,11 +136,11 @@ async fn echo<R: AsyncRuntime>(stream: R::Stream) {
         Ok(Accepted::Http(_, responder)) => return drop(responder.reject().await),
         Err(_) => return,
     };
-    while let Ok(Some(event)) = ws.next_event().await {
+    while let Ok(Some(event)) = MessageSocket::next_event(&mut ws).await {
         if let Event::Message(m) = event {
             if let Message::Text(t) = &m {
                 if let Some((code, reason)) = parse_server_close_request(t) {
-                    let _ = ws.close(code, &reason).await;
+                    let _ = MessageSocket::close(&mut ws, code, &reason).await;
                     return;
                 }
             }
@@ -147,15 +149,74 @@ async fn echo<R: AsyncRuntime>(stream: R::Stream) {
     }
 }
 
-/// The next whole message; `Err` if the connection ends first.
-async fn next_message<W: MessageSocket>(ws: &mut W) -> Result<Message, String> {
-    loop {
-        match ws.next_event().await.map_err(e)? {
-            Some(Event::Message(m)) => return Ok(m),
-            Some(Event::Closed(info)) => return Err(format!("closed before the echo: {info:?}")),
-            Some(_) => continue,
-            None => return Err("closed before the echo".into()),
+/// The async runtimes' WebSocket, as a plan drives it.
+impl<W: MessageSocket> PlanSocket for W {
+    async fn send(&mut self, message: &Message) -> Result<(), String> {
+        MessageSocket::send(self, message).await.map_err(e)
+    }
+
+    fn connection_mut(&mut self) -> &mut Connection {
+        MessageSocket::connection_mut(self)
+    }
+
+    async fn flush(&mut self) -> Result<(), String> {
+        MessageSocket::flush(self).await.map_err(e)
+    }
+
+    async fn next_event(&mut self) -> Result<Option<Event>, String> {
+        MessageSocket::next_event(self).await.map_err(e)
+    }
+
+    async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), String> {
+        MessageSocket::close(self, code, reason)
+            .await
+            .map(drop)
+            .map_err(e)
+    }
+
+    fn close_info(&self) -> Option<&CloseInfo> {
+        MessageSocket::close_info(self)
+    }
+}
+
+/// The shared STOMP client, as a plan drives it.
+impl<R: Dial> PlanStomp for StompClient<R> {
+    fn version(&self) -> String {
+        self.session().version().as_str().to_owned()
+    }
+
+    async fn subscribe(&mut self, destination: &str, ack: AckMode) -> Result<(), String> {
+        StompClient::subscribe(self, destination, ack, &[])
+            .await
+            .map(drop)
+            .map_err(e)
+    }
+
+    async fn send(&mut self, destination: &str, body: Bytes) -> Result<ReceiptId, String> {
+        StompClient::send(self, destination, body, &[], true)
+            .await
+            .map_err(e)?
+            .ok_or_else(|| "SEND with a receipt gave no receipt id".into())
+    }
+
+    async fn wait_receipt(&mut self, receipt: &ReceiptId) -> Result<(), String> {
+        StompClient::wait_receipt(self, receipt).await.map_err(e)
+    }
+
+    async fn next_event(&mut self) -> Result<Option<ClientEvent>, String> {
+        StompClient::next_event(self).await.map_err(e)
+    }
+
+    async fn settle(&mut self, message: &StompMessage, nack: bool) -> Result<(), String> {
+        if nack {
+            self.nack(message, None).await.map_err(e)
+        } else {
+            self.ack(message, None).await.map_err(e)
         }
+    }
+
+    async fn disconnect(self) -> bool {
+        StompClient::disconnect(self).await.is_ok()
     }
 }
 
@@ -164,55 +225,8 @@ async fn ws_client<R: AsyncRuntime>(
     tls: Option<&TestCert>,
     plan: &ClientPlan,
 ) -> Result<ClientOutcome, String> {
-    let mut ws = R::connect(url, client_options(tls)).await.map_err(e)?;
-    let mut replies = Vec::new();
-    for step in &plan.steps {
-        match step {
-            Step::Send(m) => {
-                ws.send(m).await.map_err(e)?;
-                replies.push(Reply::Message(next_message(&mut ws).await?));
-            }
-            Step::SendFragmented { kind, fragments } => {
-                for (i, fragment) in fragments.iter().enumerate() {
-                    let fin = i + 1 == fragments.len();
-                    ws.connection_mut()
-                        .send_fragment(*kind, fragment, fin)
-                        .map_err(e)?;
-                }
-                ws.flush().await.map_err(e)?;
-                replies.push(Reply::Message(next_message(&mut ws).await?));
-            }
-            Step::Ping(payload) => {
-                ws.connection_mut().ping(payload).map_err(e)?;
-                ws.flush().await.map_err(e)?;
-                loop {
-                    match ws.next_event().await.map_err(e)? {
-                        Some(Event::Pong(p)) => {
-                            replies.push(Reply::Pong(p));
-                            break;
-                        }
-                        Some(Event::Closed(info)) => {
-                            return Err(format!("closed before the pong: {info:?}"))
-                        }
-                        Some(_) => continue,
-                        None => return Err("closed before the pong".into()),
-                    }
-                }
-            }
-            Step::AskServerToClose(code, reason) => {
-                let text = Message::Text(server_close_request(*code, reason).into());
-                ws.send(&text).await.map_err(e)?;
-            }
-        }
-    }
-    if let Some((code, reason)) = &plan.close {
-        ws.close(*code, reason).await.map_err(e)?;
-    }
-    while ws.next_event().await.map_err(e)?.is_some() {}
-    ws.close_info()
-        .cloned()
-        .map(|close| ClientOutcome { replies, close })
-        .ok_or_else(|| "the connection ended without close information".into())
+    let ws = R::connect(url, client_options(tls)).await.map_err(e)?;
+    run_ws_plan(ws, plan).await
 }
 
 async fn stomp_client<R: AsyncRuntime>(
@@ -222,50 +236,10 @@ async fn stomp_client<R: AsyncRuntime>(
 ) -> Result<StompOutcome, String> {
     let mut config = ClientConfig::new("localhost");
     config.login = Some(plan.login.clone());
-    let mut c = StompClient::<R>::connect_ws_with(url, client_options(tls), config)
+    let c = StompClient::<R>::connect_ws_with(url, client_options(tls), config)
         .await
         .map_err(e)?;
-    let version = c.session().version().as_str().to_owned();
-    c.subscribe(&plan.destination, plan.ack, &[])
-        .await
-        .map_err(e)?;
-    for body in &plan.send {
-        let receipt = c
-            .send(&plan.destination, body.clone(), &[], true)
-            .await
-            .map_err(e)?
-            .ok_or("SEND with a receipt gave no receipt id")?;
-        c.wait_receipt(&receipt).await.map_err(e)?;
-    }
-    let client_acks = plan.ack != AckMode::Auto;
-    let mut received = Vec::new();
-    let mut nacked = Vec::new();
-    let mut settled = 0;
-    while settled < plan.send.len() {
-        let message = match c.next_event().await.map_err(e)? {
-            Some(ClientEvent::Message(m)) => m,
-            Some(ClientEvent::Error(frame)) => return Err(format!("server ERROR: {frame:?}")),
-            Some(_) => continue,
-            None => return Err(format!("session closed after {received:?}")),
-        };
-        let body = message.body().clone();
-        received.push(body.clone());
-        if client_acks && plan.nack_once.contains(&body) && !nacked.contains(&body) {
-            nacked.push(body);
-            c.nack(&message, None).await.map_err(e)?;
-            continue;
-        }
-        if client_acks {
-            c.ack(&message, None).await.map_err(e)?;
-        }
-        settled += 1;
-    }
-    let disconnected = c.disconnect().await.is_ok();
-    Ok(StompOutcome {
-        version,
-        received,
-        disconnected,
-    })
+    run_stomp_plan(c, plan).await
 }
 
 impl<R: AsyncRuntime> Runtime for R {

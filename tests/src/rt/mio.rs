@@ -1,21 +1,24 @@
 //! The harness on `duplex-mio`: servers are one `mio::Poll` loop on their own thread (stopped
-//! through a `mio::Waker`), clients use the blocking layer (a private `Poll`) inside the call.
+//! through a `mio::Waker`), clients use the blocking layer (a private `Poll`) inside the call,
+//! carrying out the plans of [`super::plan`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use duplex_core::stomp::{AckMode, ClientConfig, ClientEvent};
-use duplex_core::ws::{Event, Message};
+use bytes::Bytes;
+use duplex_core::stomp::{AckMode, ClientConfig, ClientEvent, Message as StompMessage, ReceiptId};
+use duplex_core::ws::{CloseCode, CloseInfo, Connection, Event, Message};
 use duplex_mio::stomp::StompClient;
 use duplex_mio::ws::{connect_with, AcceptOptions, ConnectOptions, Socket, SocketEvent, WebSocket};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use super::plan::{run_stomp_plan, run_ws_plan, PlanSocket, PlanStomp};
 use super::{
-    parse_server_close_request, server_close_request, ClientOutcome, ClientPlan, Reply, Runtime,
-    ServerHandle, Step, StompOutcome, StompPlan, TestCert, CLIENT_TIMEOUT,
+    parse_server_close_request, ClientOutcome, ClientPlan, Runtime, ServerHandle, StompOutcome,
+    StompPlan, TestCert, CLIENT_TIMEOUT,
 };
 
 /// `duplex-mio`.
@@ -145,26 +148,92 @@ fn spawn_loop(
     })
 }
 
-/// The next event before `deadline`.
-fn next_event(ws: &mut WebSocket, deadline: Instant) -> Result<Option<Event>, String> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    ws.next_event_timeout(left).map_err(|err| {
-        if err.is_timeout() {
-            format!("no outcome within {CLIENT_TIMEOUT:?}")
-        } else {
-            e(err)
-        }
-    })
+/// The blocking WebSocket client with the run's deadline, as a plan drives it.
+struct MioWs {
+    ws: WebSocket,
+    deadline: Instant,
 }
 
-fn next_message(ws: &mut WebSocket, deadline: Instant) -> Result<Message, String> {
-    loop {
-        match next_event(ws, deadline)? {
-            Some(Event::Message(m)) => return Ok(m),
-            Some(Event::Closed(info)) => return Err(format!("closed before the echo: {info:?}")),
-            Some(_) => continue,
-            None => return Err("closed before the echo".into()),
+impl PlanSocket for MioWs {
+    async fn send(&mut self, message: &Message) -> Result<(), String> {
+        self.ws.send(message).map_err(e)
+    }
+
+    fn connection_mut(&mut self) -> &mut Connection {
+        self.ws.connection_mut()
+    }
+
+    async fn flush(&mut self) -> Result<(), String> {
+        self.ws.flush().map_err(e)
+    }
+
+    async fn next_event(&mut self) -> Result<Option<Event>, String> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        self.ws.next_event_timeout(left).map_err(timeout_or)
+    }
+
+    async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), String> {
+        self.ws
+            .connection_mut()
+            .close(duplex_mio::time::now(), code, reason)
+            .map_err(e)
+    }
+
+    fn close_info(&self) -> Option<&CloseInfo> {
+        self.ws.close_info()
+    }
+}
+
+/// The blocking STOMP client with the run's deadline, as a plan drives it.
+struct MioStomp {
+    c: StompClient,
+    deadline: Instant,
+}
+
+impl PlanStomp for MioStomp {
+    fn version(&self) -> String {
+        self.c.session().version().as_str().to_owned()
+    }
+
+    async fn subscribe(&mut self, destination: &str, ack: AckMode) -> Result<(), String> {
+        self.c.subscribe(destination, ack, &[]).map(drop).map_err(e)
+    }
+
+    async fn send(&mut self, destination: &str, body: Bytes) -> Result<ReceiptId, String> {
+        self.c
+            .send(destination, body, &[], true)
+            .map_err(e)?
+            .ok_or_else(|| "SEND with a receipt gave no receipt id".into())
+    }
+
+    async fn wait_receipt(&mut self, receipt: &ReceiptId) -> Result<(), String> {
+        self.c.wait_receipt(receipt).map_err(e)
+    }
+
+    async fn next_event(&mut self) -> Result<Option<ClientEvent>, String> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        self.c.next_event_timeout(left).map_err(e)
+    }
+
+    async fn settle(&mut self, message: &StompMessage, nack: bool) -> Result<(), String> {
+        if nack {
+            self.c.nack(message, None).map_err(e)
+        } else {
+            self.c.ack(message, None).map_err(e)
         }
+    }
+
+    async fn disconnect(self) -> bool {
+        self.c.disconnect().is_ok()
+    }
+}
+
+/// A blocking call's error: a timeout says which bound it hit.
+fn timeout_or(err: duplex_mio::Error) -> String {
+    if err.is_timeout() {
+        format!("no outcome within {CLIENT_TIMEOUT:?}")
+    } else {
+        e(err)
     }
 }
 
@@ -174,56 +243,9 @@ fn ws_client(
     plan: &ClientPlan,
 ) -> Result<ClientOutcome, String> {
     let deadline = Instant::now() + CLIENT_TIMEOUT;
-    let mut ws = connect_with(url, client_options(tls)).map_err(e)?;
-    let mut replies = Vec::new();
-    for step in &plan.steps {
-        match step {
-            Step::Send(m) => {
-                ws.send(m).map_err(e)?;
-                replies.push(Reply::Message(next_message(&mut ws, deadline)?));
-            }
-            Step::SendFragmented { kind, fragments } => {
-                for (i, fragment) in fragments.iter().enumerate() {
-                    let fin = i + 1 == fragments.len();
-                    ws.connection_mut()
-                        .send_fragment(*kind, fragment, fin)
-                        .map_err(e)?;
-                }
-                ws.flush().map_err(e)?;
-                replies.push(Reply::Message(next_message(&mut ws, deadline)?));
-            }
-            Step::Ping(payload) => {
-                ws.ping(payload).map_err(e)?;
-                loop {
-                    match next_event(&mut ws, deadline)? {
-                        Some(Event::Pong(p)) => {
-                            replies.push(Reply::Pong(p));
-                            break;
-                        }
-                        Some(Event::Closed(info)) => {
-                            return Err(format!("closed before the pong: {info:?}"))
-                        }
-                        Some(_) => continue,
-                        None => return Err("closed before the pong".into()),
-                    }
-                }
-            }
-            Step::AskServerToClose(code, reason) => {
-                ws.send_text(&server_close_request(*code, reason))
-                    .map_err(e)?;
-            }
-        }
-    }
-    if let Some((code, reason)) = &plan.close {
-        ws.connection_mut()
-            .close(duplex_mio::time::now(), *code, reason)
-            .map_err(e)?;
-    }
-    while next_event(&mut ws, deadline)?.is_some() {}
-    ws.close_info()
-        .cloned()
-        .map(|close| ClientOutcome { replies, close })
-        .ok_or_else(|| "the connection ended without close information".into())
+    let ws = connect_with(url, client_options(tls)).map_err(e)?;
+    // Every call blocks: the plan's future never waits.
+    smol::block_on(run_ws_plan(MioWs { ws, deadline }, plan))
 }
 
 fn stomp_client(
@@ -234,46 +256,8 @@ fn stomp_client(
     let deadline = Instant::now() + CLIENT_TIMEOUT;
     let mut config = ClientConfig::new("localhost");
     config.login = Some(plan.login.clone());
-    let mut c = StompClient::connect_ws_with(url, client_options(tls), config).map_err(e)?;
-    let version = c.session().version().as_str().to_owned();
-    c.subscribe(&plan.destination, plan.ack, &[]).map_err(e)?;
-    for body in &plan.send {
-        let receipt = c
-            .send(&plan.destination, body.clone(), &[], true)
-            .map_err(e)?
-            .ok_or("SEND with a receipt gave no receipt id")?;
-        c.wait_receipt(&receipt).map_err(e)?;
-    }
-    let client_acks = plan.ack != AckMode::Auto;
-    let mut received = Vec::new();
-    let mut nacked = Vec::new();
-    let mut settled = 0;
-    while settled < plan.send.len() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let message = match c.next_event_timeout(left).map_err(e)? {
-            Some(ClientEvent::Message(m)) => m,
-            Some(ClientEvent::Error(frame)) => return Err(format!("server ERROR: {frame:?}")),
-            Some(_) => continue,
-            None => return Err(format!("session closed after {received:?}")),
-        };
-        let body = message.body().clone();
-        received.push(body.clone());
-        if client_acks && plan.nack_once.contains(&body) && !nacked.contains(&body) {
-            nacked.push(body);
-            c.nack(&message, None).map_err(e)?;
-            continue;
-        }
-        if client_acks {
-            c.ack(&message, None).map_err(e)?;
-        }
-        settled += 1;
-    }
-    let disconnected = c.disconnect().is_ok();
-    Ok(StompOutcome {
-        version,
-        received,
-        disconnected,
-    })
+    let c = StompClient::connect_ws_with(url, client_options(tls), config).map_err(e)?;
+    smol::block_on(run_stomp_plan(MioStomp { c, deadline }, plan))
 }
 
 impl Runtime for Mio {

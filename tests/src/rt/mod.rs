@@ -44,6 +44,7 @@ use duplex_core::ws::{CloseCode, CloseInfo, Message, MessageKind};
 
 pub mod async_rt;
 pub mod mio;
+mod plan;
 pub mod smol;
 pub mod tokio;
 
