@@ -1,60 +1,54 @@
 //! Wake-ups that work on any executor (built on `async-channel`): [`Notify`], a wake-up with one
 //! stored permit, and [`Shutdown`], a one-way flag every task can wait on.
 
-/// A wake-up with one stored permit (like tokio's `Notify::notify_one`): a notification sent while
-/// nobody waits is kept for the next [`notified`](Self::notified).
+/// A channel of capacity one: what both wake-ups are made of.
 #[derive(Debug)]
-pub(crate) struct Notify {
+struct Slot {
     tx: async_channel::Sender<()>,
     rx: async_channel::Receiver<()>,
 }
 
-impl Default for Notify {
+impl Default for Slot {
     fn default() -> Self {
         let (tx, rx) = async_channel::bounded(1);
-        Notify { tx, rx }
+        Slot { tx, rx }
     }
 }
+
+/// A wake-up with one stored permit (like tokio's `Notify::notify_one`): a notification sent while
+/// nobody waits is kept for the next [`notified`](Self::notified).
+#[derive(Debug, Default)]
+pub(crate) struct Notify(Slot);
 
 impl Notify {
     /// Wake the waiter, or the next one to wait.
     pub(crate) fn notify_one(&self) {
-        let _ = self.tx.try_send(());
+        let _ = self.0.tx.try_send(());
     }
 
     /// Wait for a notification. Cancel-safe: a dropped wait takes no permit.
     pub(crate) async fn notified(&self) {
-        let _ = self.rx.recv().await;
+        let _ = self.0.rx.recv().await;
     }
 }
 
 /// A one-way shutdown flag every task can wait on (a channel that is closed, never sent on).
-#[derive(Debug)]
-pub(crate) struct Shutdown {
-    tx: async_channel::Sender<()>,
-    rx: async_channel::Receiver<()>,
-}
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        let (tx, rx) = async_channel::bounded(1);
-        Shutdown { tx, rx }
-    }
-}
+#[derive(Debug, Default)]
+pub(crate) struct Shutdown(Slot);
 
 impl Shutdown {
     /// Start the shutdown: every [`wait`](Self::wait) returns, now and later.
     pub(crate) fn trigger(&self) {
-        self.tx.close();
+        self.0.tx.close();
     }
 
     /// Whether [`trigger`](Self::trigger) has been called.
     pub(crate) fn is_triggered(&self) -> bool {
-        self.tx.is_closed()
+        self.0.tx.is_closed()
     }
 
     /// Return once [`trigger`](Self::trigger) has been called. Cancel-safe.
     pub(crate) async fn wait(&self) {
-        let _ = self.rx.recv().await;
+        let _ = self.0.rx.recv().await;
     }
 }

@@ -1,7 +1,7 @@
 //! The harness on the async runtimes (`duplex-tokio`, `duplex-smol`), written once over
 //! `duplex-rt-common`'s [`Host`] and [`Dial`]: the echo server, the broker server, and the
 //! clients that carry out the plans (see [`super::plan`]). A runtime implements [`AsyncRuntime`] — how to block on a
-//! future, bind a listener, make a TLS acceptor and connect a WebSocket — and gets [`Runtime`].
+//! future, bind a listener and connect a WebSocket — and gets [`Runtime`].
 //!
 //! Servers run on a thread of their own inside [`AsyncRuntime::block_on`], each connection on a
 //! task of the runtime ([`spawn`](duplex_rt_common::runtime::Runtime::spawn)), cancelled when the server stops; clients run inside
@@ -27,7 +27,7 @@ use super::{
 };
 
 /// What differs between the async runtimes, as the harness needs it.
-pub trait AsyncRuntime: Host + Dial {
+pub trait AsyncRuntime: Host<TlsAcceptor: From<Arc<rustls::ServerConfig>>> + Dial {
     /// A short name for messages.
     const NAME: &'static str;
 
@@ -36,9 +36,6 @@ pub trait AsyncRuntime: Host + Dial {
 
     /// A listener on `127.0.0.1:0`, and where it listens.
     fn bind() -> impl Future<Output = (Self::Listener, SocketAddr)>;
-
-    /// A TLS acceptor for this server config.
-    fn acceptor(config: Arc<rustls::ServerConfig>) -> Self::TlsAcceptor;
 
     /// Open a WebSocket client connection (the runtime's `ws::connect_with`).
     fn connect(
@@ -65,7 +62,7 @@ fn server_acceptor<R: AsyncRuntime>(tls: Option<&TestCert>) -> Option<R::TlsAcce
             c.key_pem.as_bytes(),
         )
         .expect("server TLS config");
-        R::acceptor(config)
+        R::TlsAcceptor::from(config)
     })
 }
 

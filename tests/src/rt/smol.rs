@@ -3,11 +3,9 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use duplex_smol::ws::{connect_with, ConnectOptions, WebSocket};
 use duplex_smol::{Error, MaybeTlsStream, Smol};
-use futures_rustls::TlsAcceptor;
 use smol::net::TcpListener;
 
 use super::async_rt::AsyncRuntime;
@@ -23,10 +21,6 @@ impl AsyncRuntime for Smol {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         (listener, addr)
-    }
-
-    fn acceptor(config: Arc<rustls::ServerConfig>) -> TlsAcceptor {
-        TlsAcceptor::from(config)
     }
 
     async fn connect(

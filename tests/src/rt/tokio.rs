@@ -3,12 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use duplex_tokio::ws::{connect_with, ConnectOptions, WebSocket};
 use duplex_tokio::{Error, MaybeTlsStream, Tokio};
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 
 use super::async_rt::AsyncRuntime;
 
@@ -27,10 +25,6 @@ impl AsyncRuntime for Tokio {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         (listener, addr)
-    }
-
-    fn acceptor(config: Arc<rustls::ServerConfig>) -> TlsAcceptor {
-        TlsAcceptor::from(config)
     }
 
     async fn connect(
