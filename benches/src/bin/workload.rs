@@ -18,9 +18,15 @@ mod ws;
 
 use stomp::{BuildSerialize, Kind, Parse, Serialize, BATCH};
 
-/// Every workload: name, operations per call, constructor.
-fn workloads() -> Vec<(&'static str, u64, fn() -> Box<dyn FnMut()>)> {
-    fn ws<W: Workload + 'static>(w: W) -> Box<dyn FnMut()> {
+/// One call of a workload.
+type Call = Box<dyn FnMut()>;
+
+/// A workload: name, operations per call, constructor.
+type Entry = (&'static str, u64, fn() -> Call);
+
+/// Every workload.
+fn workloads() -> Vec<Entry> {
+    fn ws<W: Workload + 'static>(w: W) -> Call {
         let mut w = w;
         Box::new(move || w.run())
     }
