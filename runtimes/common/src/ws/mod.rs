@@ -1,8 +1,10 @@
 //! The WebSocket opening handshake, driven once for every runtime: the option structs, the
 //! driver that runs the core's handshake machines over any [`ByteStream`], and the client and
-//! server sides that hand a runtime what it needs to build its `WebSocket` (RFC 6455 §4).
+//! server sides that hand a runtime what it needs to build its `WebSocket` (RFC 6455 §4), and
+//! [`ws_entry_points!`](crate::ws_entry_points), the public entry points over them.
 
 mod client;
+mod entry;
 mod handshake;
 mod io;
 mod options;

@@ -1,11 +1,12 @@
 //! WebSocket on smol.
 
-mod client;
+mod entry;
 mod handshake;
-mod server;
 mod socket;
 
-pub use client::{connect, connect_with, handshake, ConnectOptions};
+pub use entry::{
+    accept, accept_with, connect, connect_with, handshake, AcceptOptions, ConnectOptions,
+    HttpResponder, Incoming,
+};
 pub(crate) use handshake::Io;
-pub use server::{accept, accept_with, AcceptOptions, HttpResponder, Incoming};
 pub use socket::{binary, text, WebSocket};
