@@ -10,7 +10,7 @@
 //! Columns: `decode` is `Connection::handle_input` (the machine copies the wire bytes into its
 //! buffer, unmasking payloads during the copy) then polling every event; `decode(buf)` copies the
 //! wire bytes into `input_buffer` first (as a socket read into the machine's buffer would), then
-//! `handle_buffered_input` unmasks in place; `encode` is `send_binary` (header, copy, mask) then
+//! the decoder unmasks in place as it polls; `encode` is `send_binary` (header, copy, mask) then
 //! `advance_transmit`; `memcpy` copies the same wire bytes. Ratios are against `memcpy`.
 //!
 //! Options: `--all` (every size), `--size N` (one payload size in bytes), `--secs S` (time per

@@ -14,10 +14,8 @@ use bytes::BytesMut;
 /// XOR `buf` with `key`, where `buf[0]` sits at position `offset` of the payload (so a payload that
 /// arrives in pieces is unmasked piece by piece). RFC 6455 §5.3: `j = i MOD 4`.
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    let key = rotate_key(key, offset);
-    let wide = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let key = rotated_key(key, offset);
+    let wide = u64::from(key) | u64::from(key) << 32;
     let mut blocks = buf.chunks_exact_mut(32);
     for block in &mut blocks {
         for word in block.chunks_exact_mut(8) {
@@ -31,8 +29,15 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
         let v = u64::from_ne_bytes((&*word).try_into().expect("8-byte chunk")) ^ wide;
         word.copy_from_slice(&v.to_ne_bytes());
     }
-    for (i, b) in words.into_remainder().iter_mut().enumerate() {
-        *b ^= key[i & 3];
+    let mut tail = words.into_remainder();
+    if tail.len() >= 4 {
+        let (word, rest) = tail.split_at_mut(4);
+        let v = u32::from_ne_bytes((&*word).try_into().expect("4 bytes")) ^ key;
+        word.copy_from_slice(&v.to_ne_bytes());
+        tail = rest;
+    }
+    for (b, k) in tail.iter_mut().zip(key.to_ne_bytes()) {
+        *b ^= k;
     }
 }
 
@@ -54,12 +59,12 @@ pub fn extend_masked(dst: &mut BytesMut, src: &[u8], key: [u8; 4], offset: usize
 /// Writes every byte of `dst`.
 fn copy_masked(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], offset: usize) {
     assert_eq!(dst.len(), src.len());
-    let key = rotate_key(key, offset);
+    let key = rotated_key(key, offset).to_ne_bytes();
     let wide = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
     ]);
-    let mut dst_blocks = dst.chunks_exact_mut(32);
-    let mut src_blocks = src.chunks_exact(32);
+    let mut dst_blocks = dst.chunks_exact_mut(64);
+    let mut src_blocks = src.chunks_exact(64);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
         for (dw, sw) in d.chunks_exact_mut(8).zip(s.chunks_exact(8)) {
             let v = u64::from_ne_bytes(sw.try_into().expect("8-byte chunk")) ^ wide;
@@ -83,10 +88,16 @@ fn copy_masked(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], offset: us
     }
 }
 
-/// The key as seen from payload position `offset`.
-fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
-    let r = offset & 3;
-    [key[r], key[(r + 1) & 3], key[(r + 2) & 3], key[(r + 3) & 3]]
+/// The key as seen from payload position `offset`, as the word whose native-endian bytes are
+/// the next four mask bytes (so a `u64` of it twice masks eight bytes).
+fn rotated_key(key: [u8; 4], offset: usize) -> u32 {
+    let key = u32::from_ne_bytes(key);
+    let shift = 8 * (offset & 3) as u32;
+    if cfg!(target_endian = "little") {
+        key.rotate_right(shift)
+    } else {
+        key.rotate_left(shift)
+    }
 }
 
 #[cfg(test)]

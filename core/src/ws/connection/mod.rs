@@ -65,10 +65,10 @@ pub struct Connection {
     config: Config,
     state: State,
     /// Received bytes not yet consumed. The front `unmask.done` bytes have been through the
-    /// unmasking pass (payloads unmasked, headers as received); the front `frame.checked` bytes of
+    /// unmasking cursor (payloads unmasked, headers as received); the front `frame.checked` bytes of
     /// the current frame's payload are UTF-8 checked too (for text).
     recv: BytesMut,
-    /// How far the unmasking pass has gone through `recv`.
+    /// How far payloads in `recv` are unmasked.
     unmask: recv::Unmasker,
     /// The frame whose payload is arriving.
     frame: Option<InFrame>,
@@ -193,8 +193,7 @@ impl Connection {
             self.unmask = recv::Unmasker::default();
             return;
         }
-        self.unmask_buffered();
-        self.note_life(now);
+        self.note_life(now); // the bytes are unmasked in place as they are decoded
     }
 
     /// The transport reached end of file: the peer will send nothing more.

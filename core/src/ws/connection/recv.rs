@@ -1,49 +1,61 @@
 //! The receive path: frames out of the byte stream, RFC 6455 §5.2–§5.6 and §6.2.
 //!
-//! Payload bytes are unmasked as they enter the receive buffer: [`Connection::handle_input`]
-//! copies and unmasks in one pass ([`extend_masked`]), and bytes read straight into
-//! [`Connection::input_buffer`] are unmasked in place, once, by `handle_buffered_input`. That pass
-//! only follows frame boundaries (header lengths); every check and every effect stays in the lazy
-//! decoding of `process_input`, which finds the payloads already unmasked. There, text is UTF-8
-//! checked as soon as it arrives, so a bad byte fails the connection before the rest of the frame
-//! comes, and a whole frame is handed out as a `Bytes` slice of the buffer with no copy.
+//! Long payloads are unmasked as they enter the receive buffer: [`Connection::handle_input`]
+//! copies and unmasks them in one pass ([`extend_masked`]). Short frames are copied as they are
+//! and unmasked in place by the lazy decoding of `process_input`, which parses each header once
+//! and hands it to the unmasking pass (one cursor, [`Unmasker`], that either side moves on). That
+//! pass only follows frame boundaries (header lengths); every check and every effect stays in the
+//! decoding, which finds the payloads unmasked. There, text is UTF-8 checked as soon as it
+//! arrives, so a bad byte fails the connection before the rest of the frame comes, and a whole
+//! frame is handed out as a `Bytes` slice of the buffer with no copy.
 
 use bytes::{Buf, Bytes};
 
 use super::{Connection, InFrame, InMessage, Role, State};
 use crate::ws::close::{BadCloseBody, CloseBody, CloseCode};
 use crate::ws::event::{CloseInfo, Event, Failure, Initiator};
-use crate::ws::frame::{FrameHeader, OpCode};
+use crate::ws::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::ws::mask::{apply_mask, extend_masked};
 use crate::ws::message::{Message, MessageKind, Utf8Bytes};
 use crate::ws::utf8::Utf8Validator;
 
-/// Payload runs at least this long are unmasked during the copy into `recv`; shorter ones (and
-/// headers) are copied in bulk, then unmasked in place while still in cache, which costs fewer
-/// instructions per small frame than one fused copy each.
-const FUSE_MIN: usize = 256;
+/// Frames with a payload at least this long are unmasked during the copy into `recv`. The pass
+/// stops in front of a shorter one and leaves it, and everything after it in the same input, to
+/// the decoder: walking each short header twice (pass, then decoder) costs more than a fused copy
+/// saves on a short payload.
+const FUSE_MIN: u64 = 256;
 
-/// How much input is copied in bulk at a time when it is not a long payload.
-const WINDOW: usize = 1024;
-
-/// How far the unmasking pass has gone through the receive buffer (RFC 6455 §5.3).
+/// How far payload bytes in the receive buffer are unmasked (RFC 6455 §5.3): a cursor that
+/// `handle_input` moves ahead while it fuses long payloads, and that the decoder moves on when it
+/// reaches it (taking over the header it has just parsed).
 ///
-/// The pass walks the same frame boundaries as the decoder (see [`extent`]), ahead of it and
-/// without acting on anything: it leaves headers as they are and unmasks payload bytes. It does
-/// not validate headers: at a header the decoder rejects, the connection fails and everything
-/// buffered is dropped, so where the pass went after it does not matter. Likewise it unmasks
-/// whatever has a key (a masked frame sent to a client fails the connection at its header).
+/// The cursor does not validate headers: at a header the decoder rejects, the connection fails
+/// and everything buffered is dropped, so where the pass went after it does not matter. Likewise
+/// it unmasks whatever has a key (a masked frame sent to a client fails the connection at its
+/// header).
 #[derive(Debug, Default)]
 pub(super) struct Unmasker {
-    /// Bytes at the front of `recv` the pass has been over. The decoder consumes only bytes the
-    /// pass has been over (whole headers, payload bytes), so consuming `n` bytes lowers this by `n`.
+    /// Bytes at the front of `recv` the cursor has been over (whole headers as received, payload
+    /// bytes unmasked); the bytes after it are as received. It never trails the decoder, so
+    /// consuming `n` bytes lowers this by `n`.
     done: usize,
-    /// Payload bytes of the current frame not yet in `recv`.
+    /// Payload bytes of the current frame not yet gone over.
     left: u64,
     /// The current frame's mask key.
     key: Option<[u8; 4]>,
     /// Payload position of the next byte of the current frame (only its value mod 4 matters).
     pos: usize,
+}
+
+/// Where the in-place pass stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum Stop {
+    /// At the end of `recv`.
+    CaughtUp,
+    /// At a header only part of which has arrived.
+    PartialHeader,
+    /// At the header of a short frame, left to the decoder.
+    ShortFrame,
 }
 
 /// The extent of the frame header at the front of `buf`: its length, the payload length and the
@@ -69,28 +81,31 @@ fn extent(buf: &[u8]) -> Option<(usize, u64, Option<[u8; 4]>)> {
 }
 
 impl Connection {
-    /// Append received bytes to `recv`, unmasking payloads on the way in. A payload run of at
-    /// least [`FUSE_MIN`] bytes is unmasked during the copy ([`extend_masked`]); headers and short
-    /// payloads are copied a window at a time and unmasked in place while the window is in cache
-    /// (one bulk copy costs less than one small copy per header and per payload).
+    /// Append received bytes to `recv`. While the cursor is caught up with `recv` and at a long
+    /// frame (or inside a payload), its payload is unmasked during the copy ([`extend_masked`]);
+    /// from the first short frame on, the rest is copied as it is, for the decoder.
     pub(super) fn append_unmasked(&mut self, mut data: &[u8]) {
-        self.unmask_buffered();
         while !data.is_empty() {
-            let u = &mut self.unmask;
-            let caught_up = u.done == self.recv.len(); // no partial header waiting in `recv`
-            if caught_up && u.left == 0 {
-                // A header at the front of `data`: if a long payload follows, copy just the
-                // header so that the payload is fused below.
-                if let Some((len, payload_len, key)) = extent(data) {
-                    if payload_len >= FUSE_MIN as u64 && data.len() - len >= FUSE_MIN {
-                        self.recv.extend_from_slice(&data[..len]);
-                        data = &data[len..];
-                        u.done += len;
-                        (u.left, u.key, u.pos) = (payload_len, key, 0);
+            if self.unmask.done < self.recv.len() {
+                // Bytes wait in `recv` as received (read into `input_buffer`, or copied after a
+                // short frame): go over them first.
+                match self.unmask_in_place() {
+                    Stop::CaughtUp => {}
+                    Stop::ShortFrame => break,
+                    Stop::PartialHeader => {
+                        // A header straddles the inputs: bring in enough to complete it.
+                        let n = data.len().min(MAX_HEADER_LEN);
+                        self.recv.extend_from_slice(&data[..n]);
+                        data = &data[n..];
+                        if self.unmask_in_place() == Stop::ShortFrame {
+                            break;
+                        }
+                        continue;
                     }
                 }
             }
-            if caught_up && u.left >= FUSE_MIN as u64 && data.len() >= FUSE_MIN {
+            let u = &mut self.unmask;
+            if u.left > 0 {
                 let n = u.left.min(data.len() as u64) as usize;
                 let (payload, rest) = data.split_at(n);
                 match u.key {
@@ -103,39 +118,31 @@ impl Connection {
                 data = rest;
                 continue;
             }
-            let base = self.recv.len();
-            let n = data.len().min(WINDOW);
-            self.recv.extend_from_slice(&data[..n]);
-            match self.unmask_in_place(Some(base + data.len())) {
-                // A long payload starts inside the window: give its bytes back, to be fused.
-                Some(at) => {
-                    self.recv.truncate(at);
-                    data = &data[at - base..];
+            match extent(data) {
+                Some((len, payload_len, key)) if payload_len >= FUSE_MIN => {
+                    self.recv.extend_from_slice(&data[..len]);
+                    data = &data[len..];
+                    *u = Unmasker {
+                        done: u.done + len,
+                        left: payload_len,
+                        key,
+                        pos: 0,
+                    };
                 }
-                None => data = &data[n..],
+                _ => break, // a short frame, or part of a header
             }
         }
+        self.recv.extend_from_slice(data);
     }
 
-    /// Run the unmasking pass, in place, over bytes appended to `recv` since it last ran.
-    pub(super) fn unmask_buffered(&mut self) {
-        self.unmask_in_place(None);
-    }
-
-    /// The in-place pass. With `source_end` (where the input being copied ends, as a position in
-    /// `recv`), it stops where a long payload run starts that the rest of the input covers, and
-    /// returns that position.
-    fn unmask_in_place(&mut self, source_end: Option<usize>) -> Option<usize> {
+    /// Move the cursor over the bytes of `recv` after it, unmasking in place, up to the end of
+    /// `recv`, a partial header or a short frame.
+    fn unmask_in_place(&mut self) -> Stop {
         let u = &mut self.unmask;
         debug_assert!(u.done <= self.recv.len(), "input_buffer was shortened");
         u.done = u.done.min(self.recv.len());
         while u.done < self.recv.len() {
             if u.left > 0 {
-                if let Some(end) = source_end {
-                    if u.left >= FUSE_MIN as u64 && end - u.done >= FUSE_MIN {
-                        return Some(u.done);
-                    }
-                }
                 let n = u.left.min((self.recv.len() - u.done) as u64) as usize;
                 if let Some(key) = u.key {
                     apply_mask(&mut self.recv[u.done..u.done + n], key, u.pos);
@@ -145,11 +152,29 @@ impl Connection {
                 u.done += n;
                 continue;
             }
-            let (len, payload_len, key) = extent(&self.recv[u.done..])?;
-            u.done += len;
-            (u.left, u.key, u.pos) = (payload_len, key, 0);
+            match extent(&self.recv[u.done..]) {
+                None => return Stop::PartialHeader,
+                Some((_, payload_len, _)) if payload_len < FUSE_MIN => return Stop::ShortFrame,
+                Some((len, payload_len, key)) => {
+                    u.done += len;
+                    (u.left, u.key, u.pos) = (payload_len, key, 0);
+                }
+            }
         }
-        None
+        Stop::CaughtUp
+    }
+
+    /// The decoder has reached the cursor inside the current frame's payload: unmask up to `end`.
+    fn unmask_to(&mut self, end: usize) {
+        let u = &mut self.unmask;
+        let n = end - u.done;
+        debug_assert!(n as u64 <= u.left, "the cursor is inside the current frame");
+        if let Some(key) = u.key {
+            apply_mask(&mut self.recv[u.done..end], key, u.pos);
+        }
+        u.pos = u.pos.wrapping_add(n);
+        u.left -= n as u64;
+        u.done = end;
     }
 
     /// `n` bytes were taken off the front of `recv`.
@@ -167,9 +192,6 @@ impl Connection {
     /// to a message (an echo, say) is queued before anything that a later frame in the same read
     /// causes (a close reply, or the close frame that fails the connection), exactly in order.
     pub(super) fn process_input(&mut self) {
-        if self.unmask.done < self.recv.len() {
-            self.unmask_buffered(); // bytes appended to `input_buffer` without a call after
-        }
         while self.state != State::Closed && self.events.is_empty() {
             if self.frame.is_none() && !self.start_frame() {
                 return;
@@ -200,6 +222,16 @@ impl Connection {
             return false;
         }
         self.recv.advance(header_len);
+        if self.unmask.done == 0 {
+            // The cursor stopped at this header: take it over, parsed.
+            debug_assert_eq!(self.unmask.left, 0, "the cursor is at a frame boundary");
+            self.unmask = Unmasker {
+                done: header_len,
+                left: header.payload_len,
+                key: header.mask,
+                pos: 0,
+            };
+        }
         self.consumed(header_len);
         self.frame = Some(InFrame {
             header,
@@ -257,7 +289,7 @@ impl Connection {
         Ok(())
     }
 
-    /// Check what has arrived of the current frame (already unmasked); hand it out when complete
+    /// Unmask (unless `handle_input` did) and check what has arrived of the current frame; hand it out when complete
     /// (or in pieces when streaming). Returns false when more bytes are needed or the connection
     /// failed.
     fn advance_frame(&mut self) -> bool {
@@ -265,6 +297,10 @@ impl Connection {
         let header = frame.header;
         let remaining = header.payload_len - frame.delivered;
         let available = remaining.min(self.recv.len() as u64) as usize;
+        if available > self.unmask.done {
+            self.unmask_to(available);
+        }
+        let frame = self.frame.as_mut().expect("a frame is in progress");
         if available > frame.checked {
             let fresh = &self.recv[frame.checked..available];
             frame.checked = available;
