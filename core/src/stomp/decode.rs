@@ -7,10 +7,13 @@
 //! [`Decoded::HeartBeat`], one per EOL, so any chunking yields the same items.
 //! Errors are sticky: after one, every call returns it again.
 
+use std::ops::Range;
+
 use super::escape;
-use super::frame::{find_byte, Command, Frame, Headers, Version};
+use super::frame::{Command, Frame, Headers, Version};
 use crate::ws::Utf8Bytes;
 use bytes::{Buf, Bytes, BytesMut};
+use memchr::memchr;
 
 /// Limits on what a peer may make us buffer (STOMP 1.2 §"Size Limits": servers MAY limit header
 /// count, header line length and body size, and SHOULD send ERROR and close when exceeded).
@@ -129,7 +132,45 @@ pub struct Decoder {
     scan: usize,
     /// Complete lines (command included) seen in the current head.
     lines: usize,
+    /// What those lines hold, noted as they are found.
+    head: HeadScan,
     failed: Option<DecodeError>,
+}
+
+/// What finding the end of a head learned about its lines, so that parsing it scans them no
+/// more: each header line is looked at once, as its EOL is found. Offsets are into the head.
+#[derive(Debug, Default)]
+struct HeadScan {
+    /// End of the command line, EOL excluded.
+    cmd_end: usize,
+    /// Start of the first header line.
+    lines_start: usize,
+    /// Octets of the blank line that ends the head (1 for LF, 2 for CR LF).
+    blank: usize,
+    /// The first header line without a `:` or with an empty name, in wire order.
+    bad_line: Option<DecodeError>,
+    /// The value of the first `content-length` line.
+    content_length: Option<Range<usize>>,
+}
+
+impl HeadScan {
+    /// Note one header line (`line` starts at `start`, EOL excluded, not empty).
+    fn header_line(&mut self, line: &[u8], start: usize) {
+        const CONTENT_LENGTH: &[u8] = b"content-length";
+        match memchr(b':', line) {
+            Some(0) => {
+                self.bad_line.get_or_insert(DecodeError::EmptyHeaderName);
+            }
+            Some(colon) => {
+                if self.content_length.is_none() && &line[..colon] == CONTENT_LENGTH {
+                    self.content_length = Some(start + colon + 1..start + line.len());
+                }
+            }
+            None => {
+                self.bad_line.get_or_insert(DecodeError::MissingColon);
+            }
+        }
+    }
 }
 
 impl Decoder {
@@ -142,6 +183,7 @@ impl Decoder {
             state: State::Head,
             scan: 0,
             lines: 0,
+            head: HeadScan::default(),
             failed: None,
         }
     }
@@ -207,17 +249,19 @@ impl Decoder {
             let head = self.buf.split_to(head_len).freeze();
             self.scan = 0;
             self.lines = 0;
-            self.state = self.parse_head(head)?;
+            let scan = std::mem::take(&mut self.head);
+            self.state = self.parse_head(head, scan)?;
         }
         self.body()
     }
 
-    /// Find the blank line ending the head; returns the head length including it.
+    /// Find the blank line ending the head, noting what each line holds on the way (in
+    /// `self.head`); returns the head length including it.
     fn find_head_end(&mut self) -> Result<Option<usize>, DecodeError> {
         let l = self.limits;
         loop {
             let start = self.scan;
-            let Some(i) = find_byte(&self.buf[start..], b'\n') else {
+            let Some(i) = memchr(b'\n', &self.buf[start..]) else {
                 if self.buf.len() - start > l.max_header_line + 1 {
                     return Err(DecodeError::HeaderLineTooLong {
                         limit: l.max_header_line,
@@ -228,19 +272,25 @@ impl Decoder {
                 }
                 return Ok(None);
             };
-            let end = start + i;
-            let line = strip_cr(&self.buf[start..end]);
+            let eol = start + i;
+            let line = strip_cr(&self.buf[start..eol]);
             if line.len() > l.max_header_line {
                 return Err(DecodeError::HeaderLineTooLong {
                     limit: l.max_header_line,
                 });
             }
-            self.scan = end + 1;
-            if line.is_empty() && self.lines > 0 {
+            self.scan = eol + 1;
+            if self.lines == 0 {
+                self.head.cmd_end = start + line.len();
+                self.head.lines_start = self.scan;
+            } else if line.is_empty() {
                 if self.scan > l.max_frame {
                     return Err(DecodeError::FrameTooLarge { limit: l.max_frame });
                 }
+                self.head.blank = self.scan - start;
                 return Ok(Some(self.scan));
+            } else {
+                self.head.header_line(line, start);
             }
             self.lines += 1;
             if self.lines - 1 > l.max_headers {
@@ -251,32 +301,25 @@ impl Decoder {
         }
     }
 
-    /// Parse a complete head (command line, header lines, blank line).
+    /// Parse a complete head (command line, header lines, blank line), as `scan` found it.
     ///
     /// The usual head, valid UTF-8 with no escape sequence to decode, is parsed in place: the
-    /// headers keep the head's bytes (a shared slice of the receive buffer) and spans into them,
-    /// and nothing is allocated. Any other head takes [`owned_headers`], which unescapes into an
-    /// owned text and reports the first error in wire order.
-    fn parse_head(&self, head: Bytes) -> Result<State, DecodeError> {
-        let cmd_end = find_byte(&head, b'\n').unwrap_or(head.len());
-        let cmd_line = strip_cr(&head[..cmd_end]);
+    /// headers keep the head's bytes (a shared slice of the receive buffer), and nothing is
+    /// allocated. Any other head takes [`owned_headers`], which unescapes into an owned text and
+    /// reports the first error in wire order.
+    fn parse_head(&self, head: Bytes, scan: HeadScan) -> Result<State, DecodeError> {
+        let cmd_line = &head[..scan.cmd_end];
         let command = Command::parse(cmd_line).ok_or_else(|| {
             let shown = &cmd_line[..cmd_line.len().min(64)];
             DecodeError::UnknownCommand(String::from_utf8_lossy(shown).into_owned())
         })?;
         let escape = command.escapes_headers(self.version);
         // The header lines, each with its EOL, without the blank line that ends the head.
-        let blank = if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\r\n") {
-            2
-        } else {
-            1
-        };
-        let lines_start = (cmd_end + 1).min(head.len());
-        let lines_end = (head.len() - blank).max(lines_start);
+        let (lines_start, lines_end) = (scan.lines_start, head.len() - scan.blank);
         let lines = head.slice(lines_start..lines_end);
-        let plain = !(escape && lines.contains(&b'\\'));
+        let plain = !(escape && memchr(b'\\', &lines).is_some());
         let (headers, content_length) = match plain.then(|| Utf8Bytes::try_from_bytes(lines)) {
-            Some(Ok(text)) => shared_headers(text)?,
+            Some(Ok(text)) => shared_headers(text, scan, lines_start)?,
             _ => {
                 let headers = owned_headers(&head[lines_start..lines_end], escape)?;
                 let length = headers
@@ -334,7 +377,7 @@ impl Decoder {
                 if !command.allows_body() && self.buf.first().is_some_and(|&b| b != 0) {
                     return Err(DecodeError::BodyNotAllowed(command));
                 }
-                match find_byte(&self.buf[self.scan..], 0) {
+                match memchr(0, &self.buf[self.scan..]) {
                     Some(i) => self.scan + i,
                     None => {
                         self.scan = self.buf.len();
@@ -358,8 +401,9 @@ impl Decoder {
                 limit: self.limits.max_body,
             });
         }
-        let body: Bytes = self.buf.split_to(len).freeze();
-        self.buf.advance(1);
+        let mut body = self.buf.split_to(len + 1); // the NUL too, cut off below
+        body.truncate(len);
+        let body: Bytes = body.freeze();
         self.scan = 0;
         let State::Body {
             command, headers, ..
@@ -375,35 +419,21 @@ impl Decoder {
     }
 }
 
-/// Headers that are the header lines `text` themselves (UTF-8, nothing to unescape), once every
-/// line is checked for a `:` and a name (in wire order, as [`owned_headers`] would); and the
-/// first `content-length` value, parsed.
-fn shared_headers(text: Utf8Bytes) -> Result<(Headers, Option<usize>), DecodeError> {
-    const CONTENT_LENGTH: &[u8] = b"content-length";
-    let bytes = text.as_bytes();
-    let mut length = None;
-    let mut start = 0;
-    while start < bytes.len() {
-        let eol = find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
-        let end = if eol > start && bytes[eol - 1] == b'\r' {
-            eol - 1
-        } else {
-            eol
-        };
-        match bytes[start..end].iter().position(|&b| b == b':') {
-            Some(0) => return Err(DecodeError::EmptyHeaderName),
-            Some(colon) => {
-                if length.is_none() && &bytes[start..start + colon] == CONTENT_LENGTH {
-                    length = Some(start + colon + 1..end);
-                }
-            }
-            None if end == start => {} // cannot happen in a head; skipped like `owned_headers`
-            None => return Err(DecodeError::MissingColon),
-        }
-        start = eol + 1;
+/// Headers that are the header lines `text` themselves (UTF-8, nothing to unescape), which
+/// `scan` found to hold a `:` and a name each (or else reports the first that does not, as
+/// [`owned_headers`] would); and the first `content-length` value, parsed. `text` starts at
+/// offset `at` of the head.
+fn shared_headers(
+    text: Utf8Bytes,
+    scan: HeadScan,
+    at: usize,
+) -> Result<(Headers, Option<usize>), DecodeError> {
+    if let Some(e) = scan.bad_line {
+        return Err(e);
     }
-    let length = length
-        .map(|range| parse_length(&text.as_str()[range]))
+    let length = scan
+        .content_length
+        .map(|range| parse_length(&text.as_str()[range.start - at..range.end - at]))
         .transpose()?;
     Ok((Headers::from_lines(text), length))
 }
@@ -452,8 +482,11 @@ fn parse_length(v: &str) -> Result<usize, DecodeError> {
             v.chars().take(32).collect(),
         ));
     }
-    v.parse()
-        .map_err(|_| DecodeError::InvalidContentLength(v.to_owned()))
+    // At most 19 digits: below 10^19 < 2^64, so the sum cannot overflow a u64.
+    let n = v
+        .bytes()
+        .fold(0u64, |n, digit| n * 10 + u64::from(digit - b'0'));
+    usize::try_from(n).map_err(|_| DecodeError::InvalidContentLength(v.to_owned()))
 }
 
 #[cfg(test)]
@@ -462,12 +495,6 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        #[test]
-        fn find_byte_finds_the_first(hay in proptest::collection::vec(proptest::sample::select(&[0u8, 1, 10, 0x80, 0xff][..]), 0..40),
-                                     needle in proptest::sample::select(&[0u8, 1, 10, 0x80, 0xff][..])) {
-            prop_assert_eq!(find_byte(&hay, needle), hay.iter().position(|&b| b == needle));
-        }
-
         /// The in-place parse of plain header lines agrees with the one-by-one parse, entries
         /// and errors alike.
         #[test]
@@ -494,9 +521,23 @@ mod tests {
                     let length = h.get("content-length").map(parse_length).transpose()?;
                     Ok((h, length))
                 });
-                prop_assert_eq!(shared_headers(text), owned);
+                prop_assert_eq!(shared_headers(text, scan_of(&raw), 0), owned);
             }
         }
+    }
+
+    /// What `find_head_end` notes about header lines `raw` (each ended by LF).
+    fn scan_of(raw: &[u8]) -> HeadScan {
+        let mut scan = HeadScan::default();
+        let mut start = 0;
+        for line in raw.split_inclusive(|&b| b == b'\n') {
+            let text = strip_cr(line.strip_suffix(b"\n").unwrap_or(line));
+            if !text.is_empty() {
+                scan.header_line(text, start);
+            }
+            start += line.len();
+        }
+        scan
     }
 
     fn all(input: &[u8], version: Version) -> Result<Vec<Decoded>, DecodeError> {

@@ -5,6 +5,7 @@
 //! repeated, only the first entry is used (§"Repeated Header Entries"), but all are kept in order.
 
 use bytes::Bytes;
+use memchr::memchr;
 use std::fmt;
 
 use crate::ws::Utf8Bytes;
@@ -250,14 +251,14 @@ impl<'a> Lines<'a> {
             if start >= bytes.len() {
                 return None;
             }
-            let eol = find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
+            let eol = memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
             self.pos = eol + 1;
             let end = if eol > start && bytes[eol - 1] == b'\r' {
                 eol - 1
             } else {
                 eol
             };
-            if let Some(colon) = bytes[start..end].iter().position(|&b| b == b':') {
+            if let Some(colon) = memchr(b':', &bytes[start..end]) {
                 return Some((start, start + colon, end));
             }
         }
@@ -322,7 +323,7 @@ impl Headers {
                 && &bytes[pos..pos + n] == name.as_bytes()
                 && !name.bytes().any(|b| b == b':')
             {
-                let eol = find_byte(&bytes[pos + n..], b'\n').map_or(bytes.len(), |i| pos + n + i);
+                let eol = memchr(b'\n', &bytes[pos + n..]).map_or(bytes.len(), |i| pos + n + i);
                 let end = if bytes[eol - 1] == b'\r' {
                     eol - 1
                 } else {
@@ -330,7 +331,7 @@ impl Headers {
                 };
                 return Some(&text[pos + n + 1..end.max(pos + n + 1)]);
             }
-            pos = find_byte(&bytes[pos..], b'\n').map_or(bytes.len(), |i| pos + i + 1);
+            pos = memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
         }
         None
     }
@@ -462,31 +463,6 @@ impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Headers {
         }
         headers
     }
-}
-
-/// The index of the first `needle` in `haystack`, eight octets at a time (a SWAR search: the
-/// heads searched are short, and `memchr` is not a dependency of this crate).
-pub(super) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let pattern = LO * u64::from(needle);
-    let mut words = haystack.chunks_exact(8);
-    let mut at = 0;
-    for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().expect("8 octets")) ^ pattern;
-        // A zero octet in `x` is a match; the lowest flagged octet is the first match (borrows
-        // only run upwards, so octets above a real match may be flagged falsely, never below).
-        let found = x.wrapping_sub(LO) & !x & HI;
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b == needle)
-        .map(|i| at + i)
 }
 
 /// One STOMP frame. The body is a shared [`Bytes`] slice of the receive buffer when decoded.
