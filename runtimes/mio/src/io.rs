@@ -9,21 +9,42 @@
 //!
 //! mio reports readiness edge-triggered: a readable edge stays "owed" (`readable`) until a read
 //! hits `WouldBlock`, so the owner may read in slices without losing the edge.
+//!
+//! Reads go into one buffer per thread ([`READ_CHUNK`] bytes) and what arrived is handed to the
+//! caller's sink before [`Io::read`] returns (the WebSocket machine copies it into its receive
+//! buffer, unmasking on the way). A connection waiting for input therefore holds no read buffer of
+//! its own: idle connections stay small, however large the reads of busy ones.
 
+use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 
-use bytes::BytesMut;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
-/// How much one read asks the socket (or rustls) for.
-pub(crate) const READ_CHUNK: usize = 16 * 1024;
+/// The size of the per-thread read buffer: the most one read asks the socket (or rustls) for.
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
+
+thread_local! {
+    /// Shared by every connection read on this thread. Taken for one read and put back at once;
+    /// a nested read (a sink that reads) would find it gone and use a buffer of its own.
+    static READ_BUF: Cell<Option<Box<[u8]>>> = const { Cell::new(None) };
+}
+
+/// Run `f` with this thread's read buffer.
+fn with_read_buf<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
+    let mut buf = READ_BUF
+        .take()
+        .unwrap_or_else(|| vec![0; READ_CHUNK].into_boxed_slice());
+    let result = f(&mut buf);
+    READ_BUF.set(Some(buf));
+    result
+}
 
 /// What one read gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ReadOutcome {
-    /// This many bytes were appended.
+    /// This many bytes were handed to the sink.
     Data(usize),
     /// Nothing more until the next readable event.
     WouldBlock,
@@ -230,19 +251,26 @@ impl Io {
 
     // --- reading ---
 
-    /// Read once (plain) or until some plaintext is there (TLS), appending to `buf`.
-    pub(crate) fn read(&mut self, buf: &mut BytesMut) -> io::Result<ReadOutcome> {
+    /// Read once (plain) or until some plaintext is there (TLS), into this thread's buffer; what
+    /// arrived is handed to `sink` (once, with `Data(n)`'s `n` bytes) before this returns.
+    pub(crate) fn read(&mut self, sink: impl FnOnce(&[u8])) -> io::Result<ReadOutcome> {
         if self.eof {
             return Ok(ReadOutcome::Eof);
         }
         if self.connecting.is_some() || !self.readable {
             return Ok(ReadOutcome::WouldBlock);
         }
-        let outcome = if self.tls.is_some() {
-            self.read_tls(buf)
-        } else {
-            read_plain(&mut self.tcp, buf)
-        };
+        let outcome = with_read_buf(|buf| {
+            let outcome = if self.tls.is_some() {
+                self.read_tls(buf)
+            } else {
+                read_plain(&mut self.tcp, buf)
+            };
+            if let Ok(ReadOutcome::Data(n)) = outcome {
+                sink(&buf[..n]);
+            }
+            outcome
+        });
         match outcome {
             Ok(ReadOutcome::WouldBlock) => self.readable = false,
             Ok(ReadOutcome::Eof) => self.eof = true,
@@ -256,11 +284,11 @@ impl Io {
         outcome
     }
 
-    fn read_tls(&mut self, buf: &mut BytesMut) -> io::Result<ReadOutcome> {
+    fn read_tls(&mut self, buf: &mut [u8]) -> io::Result<ReadOutcome> {
         let tls = self.tls.as_mut().expect("a TLS connection");
         loop {
             // Plaintext rustls already decrypted comes first.
-            match read_into(&mut tls.reader(), buf) {
+            match tls.reader().read(buf) {
                 Ok(0) => return Ok(ReadOutcome::Eof), // close_notify: a clean end
                 Ok(n) => return Ok(ReadOutcome::Data(n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -391,9 +419,9 @@ fn write_tls_records(tls: &mut rustls::Connection, tcp: &mut TcpStream) -> io::R
     Ok(true)
 }
 
-fn read_plain(tcp: &mut TcpStream, buf: &mut BytesMut) -> io::Result<ReadOutcome> {
+fn read_plain(tcp: &mut TcpStream, buf: &mut [u8]) -> io::Result<ReadOutcome> {
     loop {
-        match read_into(tcp, buf) {
+        match tcp.read(buf) {
             Ok(0) => return Ok(ReadOutcome::Eof),
             Ok(n) => return Ok(ReadOutcome::Data(n)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(ReadOutcome::WouldBlock),
@@ -401,15 +429,6 @@ fn read_plain(tcp: &mut TcpStream, buf: &mut BytesMut) -> io::Result<ReadOutcome
             Err(e) => return Err(e),
         }
     }
-}
-
-/// One `read` into the spare room of `buf` (made `READ_CHUNK` long), keeping what was read.
-fn read_into(src: &mut impl Read, buf: &mut BytesMut) -> io::Result<usize> {
-    let start = buf.len();
-    buf.resize(start + READ_CHUNK, 0);
-    let result = src.read(&mut buf[start..]);
-    buf.truncate(start + *result.as_ref().unwrap_or(&0));
-    result
 }
 
 /// The peer reset or aborted the connection: for us, the same as EOF.

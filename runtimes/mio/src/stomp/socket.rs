@@ -19,7 +19,6 @@ enum Transport {
     Tcp {
         io: Io,
         out: BytesMut,
-        inbox: BytesMut,
         finished: bool,
     },
     /// STOMP over WebSocket (`v12.stomp` and friends): message payloads are STOMP bytes.
@@ -63,7 +62,6 @@ impl StompSocket {
             transport: Transport::Tcp {
                 io,
                 out,
-                inbox: BytesMut::new(),
                 finished: false,
             },
             closing: false,
@@ -249,16 +247,13 @@ impl StompSocket {
     fn read_some(&mut self) -> Result<bool, StompError> {
         let now = now();
         match &mut self.transport {
-            Transport::Tcp {
-                io,
-                inbox,
-                finished,
-                ..
-            } => {
+            Transport::Tcp { io, finished, .. } => {
                 if *finished || !io.may_read() {
                     return Ok(false);
                 }
-                let outcome = match io.read(inbox) {
+                let session = self.session.as_mut().expect("TCP sessions start at once");
+                // Read through the thread's buffer straight into the session.
+                let outcome = match io.read(|data| session.handle_input(now, data)) {
                     Ok(outcome) => outcome,
                     Err(e) => {
                         *finished = true;
@@ -266,13 +261,8 @@ impl StompSocket {
                         return Err(Error::from(e).into());
                     }
                 };
-                let session = self.session.as_mut().expect("TCP sessions start at once");
                 match outcome {
-                    ReadOutcome::Data(_) => {
-                        session.handle_input(now, inbox);
-                        inbox.clear();
-                        Ok(true)
-                    }
+                    ReadOutcome::Data(_) => Ok(true),
                     ReadOutcome::Eof => {
                         session.handle_transport_closed(now);
                         Ok(true)

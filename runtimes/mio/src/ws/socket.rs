@@ -94,8 +94,6 @@ pub struct Socket {
     conn: Option<Connection>,
     /// Handshake bytes and HTTP answers, written before the connection's own.
     out: BytesMut,
-    /// Handshake input.
-    inbuf: BytesMut,
     events: VecDeque<SocketEvent>,
     config: Config,
     rng: Option<SeededRng>,
@@ -168,7 +166,6 @@ impl Socket {
             phase: Phase::Finished,
             conn: None,
             out: BytesMut::new(),
-            inbuf: BytesMut::new(),
             events: VecDeque::new(),
             config,
             rng: None,
@@ -381,6 +378,10 @@ impl Socket {
     fn next(&mut self) -> Result<Option<SocketEvent>, Error> {
         loop {
             if let Some(event) = self.events.pop_front() {
+                if self.events.is_empty() {
+                    // Only the handshake queues events here: give the queue's memory back.
+                    self.events = VecDeque::new();
+                }
                 return Ok(Some(event));
             }
             match &mut self.phase {
@@ -427,35 +428,31 @@ impl Socket {
         let now = now();
         let outcome = match &mut self.phase {
             Phase::Open => {
+                // Read through the thread's buffer into the machine (it copies and unmasks).
                 let conn = self.conn.as_mut().expect("open");
-                let outcome = self.io.read(conn.input_buffer(crate::io::READ_CHUNK));
-                match outcome {
-                    Ok(ReadOutcome::Data(_)) => conn.handle_buffered_input(now),
-                    Ok(ReadOutcome::Eof) => conn.handle_eof(now),
-                    _ => {}
+                let outcome = self.io.read(|data| conn.handle_input(now, data));
+                if let Ok(ReadOutcome::Eof) = outcome {
+                    conn.handle_eof(now);
                 }
                 outcome?
             }
-            Phase::ClientHandshake(_) | Phase::ServerHandshake(_) => {
-                let outcome = self.io.read(&mut self.inbuf)?;
-                match (&mut self.phase, outcome) {
-                    (Phase::ClientHandshake(h), ReadOutcome::Data(_)) => {
-                        h.handle_input(now, &self.inbuf)
-                    }
-                    (Phase::ServerHandshake(h), ReadOutcome::Data(_)) => {
-                        h.handle_input(now, &self.inbuf)
-                    }
-                    (Phase::ClientHandshake(h), ReadOutcome::Eof) => h.handle_eof(),
-                    (Phase::ServerHandshake(h), ReadOutcome::Eof) => h.handle_eof(),
-                    _ => {}
+            Phase::ClientHandshake(h) => {
+                let outcome = self.io.read(|data| h.handle_input(now, data))?;
+                if outcome == ReadOutcome::Eof {
+                    h.handle_eof();
                 }
-                self.inbuf.clear();
+                outcome
+            }
+            Phase::ServerHandshake(h) => {
+                let outcome = self.io.read(|data| h.handle_input(now, data))?;
+                if outcome == ReadOutcome::Eof {
+                    h.handle_eof();
+                }
                 outcome
             }
             Phase::Finishing { .. } => {
                 // Lingering: the peer's last bytes are of no interest, its EOF is.
-                let outcome = self.io.read(&mut self.inbuf)?;
-                self.inbuf.clear();
+                let outcome = self.io.read(|_| {})?;
                 if outcome == ReadOutcome::Eof {
                     let _ = self.io.shutdown_write();
                     if !self.wants_write() {
@@ -539,7 +536,6 @@ impl Socket {
         self.conn = Some(conn);
         self.phase = Phase::Open;
         self.protocol.clone_from(&protocol);
-        self.inbuf = BytesMut::new();
         self.events
             .push_back(SocketEvent::Open { protocol, request });
     }

@@ -1,16 +1,31 @@
 //! [`WebSocket`]: a [`Connection`] machine driven over any `futures-io` byte stream.
+//!
+//! Reads go into one buffer per thread ([`READ_CHUNK`] bytes, so one read takes everything the
+//! kernel has, up to that), and what arrived is handed to the machine with `handle_input` in the
+//! same poll, which copies it into the connection's receive buffer, unmasking on the way. A
+//! connection that waits for input therefore holds no read buffer of its own: idle connections
+//! stay small, however large the reads of busy ones.
 
+use std::cell::RefCell;
 use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use duplex_core::ws::{CloseCode, CloseInfo, Connection, Event, Message, Role, State};
-use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures_lite::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::clock::Clock;
 use crate::Error;
 
-/// How much is read from the transport at once.
-const READ_CHUNK: usize = 16 * 1024;
+/// The size of the per-thread read buffer: the most one read takes.
+const READ_CHUNK: usize = 64 * 1024;
+
+thread_local! {
+    /// Shared by every connection polled on this thread; borrowed only inside one `poll_read`,
+    /// never across an `.await`.
+    static READ_BUF: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+}
 
 /// A WebSocket connection on smol: a read loop, a write loop and a timer around the core's
 /// [`Connection`]; every protocol decision is the core's.
@@ -25,8 +40,6 @@ pub struct WebSocket<S> {
     clock: Clock,
     protocol: Option<String>,
     close_info: Option<CloseInfo>,
-    /// `futures-io` reads into initialised memory: this is it (handed to the machine at once).
-    scratch: Box<[u8]>,
     /// The transport has been shut down and drained: nothing more will happen.
     finished: bool,
 }
@@ -47,10 +60,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             clock,
             protocol,
             close_info: None,
-            scratch: vec![0u8; READ_CHUNK].into_boxed_slice(),
             finished: false,
         };
-        if !leftover.is_empty() {
+        if leftover.is_empty() {
+            // Nothing received yet: make sure the machine holds no receive buffer. Reads go
+            // through the thread's buffer, so one is allocated only as bytes arrive.
+            let recv = ws.conn.input_buffer(0);
+            if recv.is_empty() && recv.capacity() > 0 {
+                *recv = BytesMut::new();
+            }
+        } else {
             let now = ws.clock.now();
             ws.conn.handle_input(now, leftover);
         }
@@ -180,16 +199,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Read once (or fire the timer), feeding the machine.
     async fn wait_for_input(&mut self) -> Result<(), Error> {
         let timer = self.clock.timer(self.conn.poll_timeout());
-        let (io, scratch) = (&mut self.io, &mut self.scratch);
-        let read = futures_lite::future::or(async { Some(io.read(scratch).await) }, async {
-            timer.await;
-            None
-        })
+        let (io, conn, clock) = (&mut self.io, &mut self.conn, &self.clock);
+        let read = futures_lite::future::or(
+            async { Some(std::future::poll_fn(|cx| poll_read_into(io, conn, clock, cx)).await) },
+            async {
+                timer.await;
+                None
+            },
+        )
         .await;
         let now = self.clock.now();
         match read {
             Some(Ok(0)) => self.conn.handle_eof(now),
-            Some(Ok(n)) => self.conn.handle_input(now, &self.scratch[..n]),
+            Some(Ok(_)) => {} // handed to the machine by `poll_read_into`
             Some(Err(e)) if is_reset(&e) => self.conn.handle_eof(now),
             Some(Err(e)) => return Err(e.into()),
             None => self.conn.handle_timeout(now),
@@ -204,10 +226,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
         self.finished = true;
         let linger = self.conn.config().close_timeout;
-        let (io, sink) = (&mut self.io, &mut self.scratch);
+        let io = &mut self.io;
         futures_lite::future::or(
+            // The peer's last bytes go through the thread's buffer and are dropped: no buffer
+            // lives in this future (it is part of every `next_event` future, idle or not).
             async {
-                while let Ok(n) = io.read(sink).await {
+                while let Ok(n) = std::future::poll_fn(|cx| poll_discard(io, cx)).await {
                     if n == 0 {
                         break;
                     }
@@ -220,6 +244,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         .await;
         let _ = self.io.close().await;
     }
+}
+
+/// One read into this thread's buffer; whatever arrived goes to the machine before the buffer is
+/// released. Cancel-safe: nothing is held between polls.
+fn poll_read_into<S: AsyncRead + Unpin>(
+    io: &mut S,
+    conn: &mut Connection,
+    clock: &Clock,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    READ_BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        let n = ready!(Pin::new(io).poll_read(cx, &mut buf[..]))?;
+        if n > 0 {
+            conn.handle_input(clock.now(), &buf[..n]);
+        }
+        Poll::Ready(Ok(n))
+    })
+}
+
+/// One read into this thread's buffer, dropping what arrived.
+fn poll_discard<S: AsyncRead + Unpin>(io: &mut S, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    READ_BUF.with(|buf| Pin::new(io).poll_read(cx, &mut buf.borrow_mut()[..]))
 }
 
 fn is_reset(e: &io::Error) -> bool {
