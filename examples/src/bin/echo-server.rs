@@ -62,11 +62,18 @@ async fn serve_tokio(listen: &str, args: &Args) -> Result<(), duplex_tokio::Erro
         let options = options.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            // The TLS branch is boxed: a spawned future is as large as its largest branch, and an
+            // inline TLS stream would make every plain connection pay for it (~7 KiB idle).
             let result = match tls {
-                Some(acceptor) => match acceptor.accept(tcp).await {
-                    Ok(stream) => echo(stream, options).await,
-                    Err(e) => Err(e.into()),
-                },
+                Some(acceptor) => {
+                    Box::pin(async move {
+                        match acceptor.accept(tcp).await {
+                            Ok(stream) => echo(stream, options).await,
+                            Err(e) => Err(e.into()),
+                        }
+                    })
+                    .await
+                }
                 None => echo(tcp, options).await,
             };
             if let Err(e) = result {

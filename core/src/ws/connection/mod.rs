@@ -125,7 +125,7 @@ impl Connection {
             fragments: BytesMut::new(),
             out: BytesMut::new(),
             sending: None,
-            events: VecDeque::with_capacity(16),
+            events: VecDeque::new(),
             timers: TimerTable::default(),
             rng,
             config,
