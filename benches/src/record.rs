@@ -22,6 +22,13 @@ pub enum Record {
 pub struct Echo {
     /// Server label (`duplex-tokio`, `tokio-tungstenite`, `raw-tcp`, …).
     pub server: String,
+    /// Over TLS (`loadgen --tls`).
+    #[serde(default)]
+    pub tls: bool,
+    /// The `scripts/bench` step that made the run when it is not one of the main comparison's
+    /// (`runtimes`: echo by runtime, plain and TLS); `charts` tables each step apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     /// Connections.
     pub conns: usize,
     /// Payload bytes per message.
@@ -59,6 +66,9 @@ pub struct Echo {
 pub struct Idle {
     /// Server label.
     pub server: String,
+    /// Over TLS (`loadgen --tls`).
+    #[serde(default)]
+    pub tls: bool,
     /// Connections opened (and completed the handshake).
     pub conns: usize,
     /// Server RSS before connecting, KiB.
@@ -109,6 +119,13 @@ pub struct Fanout {
 pub struct Unavailable {
     /// Server label.
     pub server: String,
+    /// The `scripts/bench` step it was missing from, when not the main comparison (see
+    /// [`Echo::step`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The server was to be started with TLS.
+    #[serde(default)]
+    pub tls: bool,
     /// Why (first line of its error).
     pub why: String,
 }

@@ -7,11 +7,19 @@
 //! Frames from the server may be masked or not: a raw TCP echo sends the client's masked frames
 //! back byte for byte, and [`FrameBuf::next_frame`] accepts them (the payload is then still masked,
 //! see [`Frame::mask`]).
+//!
+//! The handshake and the reads are generic over the stream: plain TCP or TLS ([`tls_connector`]).
 
 use std::io;
+use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 /// Opcode of a text frame.
 pub const OP_TEXT: u8 = 0x1;
@@ -46,12 +54,13 @@ pub fn upgrade_request(host: &str, path: &str, protocols: Option<&str>) -> Vec<u
 
 /// Send `request` and read the response head; `101` or an error. Bytes read past the head are
 /// left in `buf` (a server may send frames right after its 101).
-pub async fn handshake(
-    stream: &mut TcpStream,
+pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
     request: &[u8],
     buf: &mut FrameBuf,
 ) -> io::Result<()> {
     stream.write_all(request).await?;
+    stream.flush().await?;
     loop {
         if let Some(end) = find(buf.filled(), b"\r\n\r\n") {
             let head = &buf.filled()[..end];
@@ -165,7 +174,7 @@ impl FrameBuf {
 
     /// One `read` from `stream` into the free room (made by moving what is left to the front, or
     /// by growing); the number of bytes read, 0 at end of stream.
-    pub async fn read_from(&mut self, stream: &mut TcpStream) -> io::Result<usize> {
+    pub async fn read_from<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> io::Result<usize> {
         self.make_room(self.chunk);
         let n = stream.read(&mut self.buf[self.end..]).await?;
         self.end += n;
@@ -254,6 +263,85 @@ pub async fn connect(addr: &str) -> io::Result<TcpStream> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     Ok(stream)
+}
+
+/// A TLS client (rustls with the ring provider) that trusts exactly the certificate in the PEM
+/// file `cert_pem`: the server must present that very certificate (compared byte for byte), and
+/// its handshake signatures are checked with that certificate's key. Chain building is skipped on
+/// purpose: a self-signed certificate made by `openssl req -x509` carries `CA:TRUE`, which webpki
+/// refuses as an end-entity certificate. [`tls_handshake`] connects with SNI `localhost`.
+pub fn tls_connector(cert_pem: &str) -> io::Result<TlsConnector> {
+    let cert = CertificateDer::from_pem_file(cert_pem)
+        .map_err(|e| io::Error::other(format!("{cert_pem}: {e}")))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(PinnedCert {
+        cert,
+        algorithms: provider.signature_verification_algorithms,
+    });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// The TLS client handshake over `tcp`, with SNI `localhost`.
+pub async fn tls_handshake(
+    tcp: TcpStream,
+    tls: &TlsConnector,
+) -> io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let name = ServerName::try_from("localhost").expect("a DNS name");
+    tls.connect(name, tcp).await
+}
+
+/// Trusts one certificate, nothing else (see [`tls_connector`]).
+#[derive(Debug)]
+struct PinnedCert {
+    cert: CertificateDer<'static>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for PinnedCert {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.cert.as_ref() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 #[cfg(test)]

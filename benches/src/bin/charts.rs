@@ -12,6 +12,10 @@
 //! Several runs of the same server and case are reduced to one: flat out, the median of the rounds
 //! of `scripts/bench` (on a shared machine a round can be slowed down by other work, or sped up by
 //! a quiet moment; the median resists both); at the fixed rate, the lowest CPU per message.
+//!
+//! Runs of the `runtimes` step of `scripts/bench` (records with `"step":"runtimes"`: Duplex on
+//! each runtime, plain and TLS) make their own table, "Echo by runtime, plain and TLS", and stay
+//! out of the others; TLS runs made outside that step are not tabled.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,6 +44,11 @@ const PEERS: [&str; 3] = ["tokio-tungstenite", "fastwebsockets", "tokio-websocke
 
 type Case = (usize, usize); // (conns, size)
 
+/// The `scripts/bench` step whose runs make the by-runtime table.
+const RUNTIMES_STEP: &str = "runtimes";
+/// Its rows, in order; others found follow.
+const RUNTIMES: [&str; 3] = ["duplex-tokio", "duplex-smol", "duplex-mio"];
+
 struct Results {
     servers: Vec<String>,
     unavailable: BTreeMap<String, String>,
@@ -47,6 +56,12 @@ struct Results {
     rated: BTreeMap<(Case, String), Echo>,
     idle: BTreeMap<String, Idle>,
     fanout: BTreeMap<(usize, String), Fanout>,
+    /// The `runtimes` step, flat out: (case, server, tls) -> the median round.
+    by_runtime: BTreeMap<(Case, String, bool), Echo>,
+    /// The `runtimes` step's rounds per (case, server, tls).
+    by_runtime_rounds: BTreeMap<(Case, String, bool), usize>,
+    /// Servers the `runtimes` step could not start: (server, tls).
+    by_runtime_unavailable: Vec<(String, bool)>,
 }
 
 fn main() {
@@ -82,8 +97,12 @@ impl Results {
             rated: BTreeMap::new(),
             idle: BTreeMap::new(),
             fanout: BTreeMap::new(),
+            by_runtime: BTreeMap::new(),
+            by_runtime_rounds: BTreeMap::new(),
+            by_runtime_unavailable: Vec::new(),
         };
         let mut flat_runs: BTreeMap<(Case, String), Vec<Echo>> = BTreeMap::new();
+        let mut runtime_runs: BTreeMap<(Case, String, bool), Vec<Echo>> = BTreeMap::new();
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -96,6 +115,12 @@ impl Results {
                 }
             };
             match record {
+                Record::Echo(e) if e.step.is_some() || e.tls => {
+                    if e.step.as_deref() == Some(RUNTIMES_STEP) && e.rate.is_none() {
+                        let key = ((e.conns, e.size), e.server.clone(), e.tls);
+                        runtime_runs.entry(key).or_default().push(e);
+                    }
+                }
                 Record::Echo(e) => {
                     r.note_server(&e.server);
                     let key = ((e.conns, e.size), e.server.clone());
@@ -110,6 +135,7 @@ impl Results {
                         flat_runs.entry(key).or_default().push(e);
                     }
                 }
+                Record::Idle(i) if i.tls => {}
                 Record::Idle(i) => {
                     r.note_server(&i.server);
                     let better = r
@@ -129,6 +155,11 @@ impl Results {
                         r.fanout.insert(key, f);
                     }
                 }
+                Record::Unavailable(u) if u.step.is_some() => {
+                    if u.step.as_deref() == Some(RUNTIMES_STEP) {
+                        r.by_runtime_unavailable.push((u.server, u.tls));
+                    }
+                }
                 Record::Unavailable(u) => {
                     r.note_server(&u.server);
                     r.unavailable.insert(u.server, u.why);
@@ -140,6 +171,12 @@ impl Results {
             runs.sort_by(|a, b| a.msgs_per_sec.total_cmp(&b.msgs_per_sec));
             let mid = (runs.len() - 1) / 2;
             r.flat.insert(key, runs.swap_remove(mid));
+        }
+        for (key, mut runs) in runtime_runs {
+            runs.sort_by(|a, b| a.msgs_per_sec.total_cmp(&b.msgs_per_sec));
+            let mid = (runs.len() - 1) / 2;
+            r.by_runtime_rounds.insert(key.clone(), runs.len());
+            r.by_runtime.insert(key, runs.swap_remove(mid));
         }
         r.servers
             .sort_by_key(|s| ORDER.iter().position(|o| o == s).unwrap_or(ORDER.len()));
@@ -362,11 +399,18 @@ impl Results {
             }
         }
 
+        // --- echo by runtime, plain and TLS
+        self.by_runtime_markdown(&mut md);
+
         // --- targets
+        let targets = self.targets();
+        if targets.is_empty() {
+            return md;
+        }
         let _ = writeln!(md, "\n### Targets\n");
         let _ = writeln!(md, "| target | where Duplex-tokio stands | met? |");
         let _ = writeln!(md, "|---|---|---|");
-        for (target, stands, met) in self.targets() {
+        for (target, stands, met) in targets {
             let _ = writeln!(
                 md,
                 "| {target} | {stands} | {} |",
@@ -374,6 +418,125 @@ impl Results {
             );
         }
         md
+    }
+
+    /// The `runtimes` step: one row per runtime, plain and TLS side by side for each case, with
+    /// the TLS/plain ratio; then the latencies.
+    fn by_runtime_markdown(&self, md: &mut String) {
+        if self.by_runtime.is_empty() {
+            return;
+        }
+        let mut cases: Vec<Case> = self.by_runtime.keys().map(|k| k.0).collect();
+        cases.sort_by_key(|&(c, s)| (s, c));
+        cases.dedup();
+        let mut servers: Vec<String> = self.by_runtime.keys().map(|k| k.1.clone()).collect();
+        servers.extend(self.by_runtime_unavailable.iter().map(|u| u.0.clone()));
+        servers.sort_by_key(|s| {
+            let at = RUNTIMES.iter().position(|o| o == s);
+            (at.unwrap_or(RUNTIMES.len()), s.clone())
+        });
+        servers.dedup();
+        let get = |c: Case, s: &String, tls: bool| self.by_runtime.get(&(c, s.clone(), tls));
+        let missing = |s: &String, tls: bool| {
+            if self.by_runtime_unavailable.contains(&(s.clone(), tls)) {
+                "n/a".to_owned()
+            } else {
+                "–".to_owned()
+            }
+        };
+        let rounds = self.by_runtime_rounds.values().copied().max().unwrap_or(0);
+        let _ = writeln!(
+            md,
+            "\n### Echo by runtime, plain and TLS (messages/s)\n\n\
+             Duplex's echo server on each runtime (`echo-server --runtime R`, wss with \
+             `--tls-cert/--tls-key`), flat out, the median of {rounds} round{}.\n",
+            if rounds == 1 { "" } else { "s" }
+        );
+        let _ = write!(md, "| runtime |");
+        for &c in &cases {
+            let name = case_name(c);
+            let _ = write!(md, " {name} plain | {name} TLS | TLS ÷ plain |");
+        }
+        let _ = writeln!(md, "\n|---|{}", "---:|---:|---:|".repeat(cases.len()));
+        for s in &servers {
+            let _ = write!(md, "| {s} |");
+            for &c in &cases {
+                let plain = get(c, s, false).map(|e| e.msgs_per_sec);
+                let tls = get(c, s, true).map(|e| e.msgs_per_sec);
+                let cell = |v: Option<f64>, t: bool| v.map_or_else(|| missing(s, t), thousands);
+                let ratio = match (plain, tls) {
+                    (Some(p), Some(t)) if p > 0.0 => format!("{:.2}×", t / p),
+                    _ => "–".into(),
+                };
+                let _ = write!(
+                    md,
+                    " {} | {} | {ratio} |",
+                    cell(plain, false),
+                    cell(tls, true)
+                );
+            }
+            let _ = writeln!(md);
+        }
+        let _ = writeln!(md, "\n**Round-trip latency by runtime, p50 / p99 (µs)**\n");
+        let _ = write!(md, "| runtime |");
+        for &c in &cases {
+            let name = case_name(c);
+            let _ = write!(md, " {name} plain | {name} TLS |");
+        }
+        let _ = writeln!(md, "\n|---|{}", "---:|---:|".repeat(cases.len()));
+        for s in &servers {
+            let _ = write!(md, "| {s} |");
+            for &c in &cases {
+                for tls in [false, true] {
+                    let cell = get(c, s, tls).map_or_else(
+                        || missing(s, tls),
+                        |e| format!("{:.0} / {:.0}", e.p50_us, e.p99_us),
+                    );
+                    let _ = write!(md, " {cell} |");
+                }
+            }
+            let _ = writeln!(md);
+        }
+        let _ = writeln!(
+            md,
+            "\n**Server CPU per echoed message by runtime (ns of user+sys; lower is better)**\n"
+        );
+        let _ = write!(md, "| runtime |");
+        for &c in &cases {
+            let name = case_name(c);
+            let _ = write!(md, " {name} plain | {name} TLS |");
+        }
+        let _ = writeln!(md, "\n|---|{}", "---:|---:|".repeat(cases.len()));
+        for s in &servers {
+            let _ = write!(md, "| {s} |");
+            for &c in &cases {
+                for tls in [false, true] {
+                    let cell = match get(c, s, tls) {
+                        Some(e) => cpu(e).map_or("–".into(), |v| format!("{v:.0}")),
+                        None => missing(s, tls),
+                    };
+                    let _ = write!(md, " {cell} |");
+                }
+            }
+            let _ = writeln!(md);
+        }
+        let client_max = self
+            .by_runtime
+            .values()
+            .map(|e| e.client_cpu_util)
+            .fold(0.0, f64::max);
+        let _ = writeln!(
+            md,
+            "\nServer pinned to core 0, load generator (`loadgen`, `--tls --ca` for TLS: rustls with \
+             ring) to core 1; it used at most {:.0} % of its core in these runs{}.",
+            client_max * 100.0,
+            if client_max >= 0.9 {
+                " (near 100 %: the client's core is a limit too, so the throughput figures are a \
+                 floor; CPU per message compares the servers better)"
+            } else {
+                ""
+            }
+        );
     }
 
     /// (target, numbers, met) for each target issue #7 sets.

@@ -7,6 +7,7 @@
 //! loadgen --addr 127.0.0.1:9001 --conns 100 --size 20 --pid SERVER_PID --server duplex-tokio
 //! loadgen ... --rate 20000          # a fixed offered rate (messages/s over all connections)
 //! loadgen ... --raw                 # a raw TCP echo: no handshake, masked frames come back
+//! loadgen ... --tls --ca cert.pem    # wss: TLS (rustls, ring) trusting exactly cert.pem, SNI localhost
 //! loadgen --idle 10000 --addr ... --pid SERVER_PID --server NAME   # RSS per idle connection
 //! ```
 //!
@@ -15,6 +16,10 @@
 //! are answered with one write. With `--rate R` each connection sends on its own schedule (R/N
 //! messages/s, staggered), whatever comes back; latency is measured from the moment a message was
 //! written. Every echo is checked byte for byte.
+//!
+//! With `--tls` every connection runs a TLS handshake first (SNI `localhost`, the server must
+//! present the certificate in `--ca`), then the same WebSocket exchange inside it. The load loops
+//! are generic over the stream, so the plain path runs the code it ran before TLS was added.
 //!
 //! The client runs on one thread (a current-thread tokio runtime), to be pinned to its own core;
 //! `client_cpu_util` near 1.0 in the output says the client, not the server, was the limit.
@@ -30,13 +35,16 @@ use duplex_bench::histogram::Histogram;
 use duplex_bench::procfs::{rss_kib, CpuTime};
 use duplex_bench::record::{Echo, Idle, Record};
 use duplex_bench::wire::{self, FrameBuf, OP_BINARY};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Semaphore};
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
 
 const USAGE: &str = "usage: loadgen --addr HOST:PORT [--conns 100] [--size 20] [--depth 1] \
 [--secs 3] [--warmup 1] [--rate MSGS_PER_SEC] [--pid SERVER_PID] [--server LABEL] [--round N] \
-[--raw] [--path /]\n       loadgen --idle CONNS --addr HOST:PORT --pid SERVER_PID [--server LABEL] [--raw]";
+[--raw] [--path /] [--tls --ca CERT.pem] [--step NAME]\n       loadgen --idle CONNS --addr HOST:PORT --pid SERVER_PID [--server LABEL] [--raw] \
+[--tls --ca CERT.pem]";
 
 /// Phases of a run; connections only count echoes received while `Measure`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,18 +104,33 @@ struct Setup {
     addr: String,
     path: String,
     raw: bool,
+    /// `--tls`: the connector trusting `--ca`.
+    tls: Option<TlsConnector>,
+}
+
+/// An open connection. Each variant is driven by its own instance of the generic load loops.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
 }
 
 impl Setup {
-    async fn open(&self, buf: &mut FrameBuf) -> io::Result<TcpStream> {
-        let mut stream = wire::connect(&self.addr).await?;
+    async fn open(&self, buf: &mut FrameBuf) -> io::Result<Conn> {
+        let stream = wire::connect(&self.addr).await?;
         // close with RST rather than FIN: thousands of closes leave no TIME_WAIT behind
         stream.set_zero_linger()?;
+        let mut conn = match &self.tls {
+            None => Conn::Plain(stream),
+            Some(tls) => Conn::Tls(Box::new(wire::tls_handshake(stream, tls).await?)),
+        };
         if !self.raw {
             let req = wire::upgrade_request(&self.addr, &self.path, None);
-            wire::handshake(&mut stream, &req, buf).await?;
+            match &mut conn {
+                Conn::Plain(s) => wire::handshake(s, &req, buf).await?,
+                Conn::Tls(s) => wire::handshake(s, &req, buf).await?,
+            }
         }
-        Ok(stream)
+        Ok(conn)
     }
 }
 
@@ -116,10 +139,19 @@ fn main() {
     let Some(addr) = flags.opt::<String>("addr") else {
         fail(USAGE, "--addr is required");
     };
+    let tls = match (flags.switch("tls"), flags.opt::<String>("ca")) {
+        (false, None) => None,
+        (true, Some(ca)) => Some(wire::tls_connector(&ca).unwrap_or_else(|e| {
+            eprintln!("loadgen: --ca: {e}");
+            std::process::exit(1)
+        })),
+        _ => fail(USAGE, "--tls and --ca CERT.pem go together"),
+    };
     let setup = Setup {
         addr,
         path: flags.string("path", "/"),
         raw: flags.switch("raw"),
+        tls,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -178,13 +210,14 @@ async fn echo(flags: &Flags, setup: Setup) -> io::Result<Record> {
                 return;
             };
             let _ = go.wait_for(|g| *g).await;
-            let result = match rate {
-                None => flat_out(stream, buf, &payload, depth, &shared).await,
-                Some(rate) => {
-                    let period = Duration::from_secs_f64(conns as f64 / rate);
-                    let start = t0 + period.mul_f64(i as f64 / conns as f64);
-                    paced(stream, buf, &payload, start, period, &shared).await
-                }
+            // flat out, or paced: (first send, period)
+            let pace = rate.map(|rate| {
+                let period = Duration::from_secs_f64(conns as f64 / rate);
+                (t0 + period.mul_f64(i as f64 / conns as f64), period)
+            });
+            let result = match stream {
+                Conn::Plain(s) => drive(s, buf, &payload, depth, pace, &shared).await,
+                Conn::Tls(s) => drive(s, buf, &payload, depth, pace, &shared).await,
             };
             if result.is_err() && shared.phase.get() != Phase::Stop {
                 shared.errors.set(shared.errors.get() + 1);
@@ -222,6 +255,8 @@ async fn echo(flags: &Flags, setup: Setup) -> io::Result<Record> {
     let per_msg = |ns: u64| (msgs > 0).then(|| ns as f64 / msgs as f64);
     Ok(Record::Echo(Echo {
         server: flags.string("server", &setup.addr),
+        tls: setup.tls.is_some(),
+        step: flags.opt("step"),
         conns,
         size,
         depth,
@@ -259,9 +294,31 @@ fn count(
     }
 }
 
+/// One connection's load: flat out, or paced from `pace` = (first send, period).
+async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    buf: FrameBuf,
+    payload: &Payload,
+    depth: usize,
+    pace: Option<(Instant, Duration)>,
+    shared: &Shared,
+) -> io::Result<()> {
+    match pace {
+        None => flat_out(stream, buf, payload, depth, shared).await,
+        Some((start, period)) => paced(stream, buf, payload, start, period, shared).await,
+    }
+}
+
+/// Write `out` whole. `flush` is a no-op on TCP; a TLS stream may still hold the tail of `out`
+/// after `write_all` when the socket would have blocked.
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, out: &[u8]) -> io::Result<()> {
+    stream.write_all(out).await?;
+    stream.flush().await
+}
+
 /// `depth` messages in flight; each echo is answered with a new message, one write per read.
-async fn flat_out(
-    mut stream: TcpStream,
+async fn flat_out<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     mut buf: FrameBuf,
     payload: &Payload,
     depth: usize,
@@ -274,7 +331,7 @@ async fn flat_out(
         out.extend_from_slice(&payload.frame);
         sent.push_back(now);
     }
-    stream.write_all(&out).await?;
+    send(&mut stream, &out).await?;
     loop {
         if buf.read_from(&mut stream).await? == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
@@ -293,15 +350,15 @@ async fn flat_out(
             return Ok(());
         }
         if !out.is_empty() {
-            stream.write_all(&out).await?;
+            send(&mut stream, &out).await?;
         }
     }
 }
 
 /// Send on a fixed schedule (`start + k * period`), whatever comes back. Messages that fell due
 /// together (timer granularity is 1 ms) go out in one write.
-async fn paced(
-    mut stream: TcpStream,
+async fn paced<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     mut buf: FrameBuf,
     payload: &Payload,
     start: Instant,
@@ -342,7 +399,7 @@ async fn paced(
                     }
                 }
                 if !out.is_empty() {
-                    stream.write_all(&out).await?;
+                    send(&mut stream, &out).await?;
                 }
             }
         }
@@ -381,18 +438,10 @@ async fn idle(flags: &Flags, setup: Setup, conns: usize) -> io::Result<Record> {
             };
             opened.set(opened.get() + 1);
             let _ = step.wait_for(|s| *s >= 1).await;
-            let ok = async {
-                stream.write_all(&payload.frame).await?;
-                loop {
-                    if let Some(f) = buf.next_frame() {
-                        return Ok::<bool, io::Error>(payload.matches(&f));
-                    }
-                    if buf.read_from(&mut stream).await? == 0 {
-                        return Ok(false);
-                    }
-                }
-            }
-            .await;
+            let ok = match &mut stream {
+                Conn::Plain(s) => echo_once(s, &mut buf, &payload).await,
+                Conn::Tls(s) => echo_once(s, &mut buf, &payload).await,
+            };
             match ok {
                 Ok(true) => echoed.set(echoed.get() + 1),
                 _ => failed.set(failed.get() + 1),
@@ -427,6 +476,7 @@ async fn idle(flags: &Flags, setup: Setup, conns: usize) -> io::Result<Record> {
     let per = |kib: u64| (kib.saturating_sub(rss_before) * 1024) as f64 / conns as f64;
     Ok(Record::Idle(Idle {
         server: flags.string("server", &setup.addr),
+        tls: setup.tls.is_some(),
         conns,
         rss_before_kib: rss_before,
         rss_open_kib: rss_open,
@@ -434,4 +484,21 @@ async fn idle(flags: &Flags, setup: Setup, conns: usize) -> io::Result<Record> {
         bytes_per_conn_open: per(rss_open),
         bytes_per_conn_used: per(rss_used),
     }))
+}
+
+/// One message and its echo; whether the echo matched.
+async fn echo_once<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut FrameBuf,
+    payload: &Payload,
+) -> io::Result<bool> {
+    send(stream, &payload.frame).await?;
+    loop {
+        if let Some(f) = buf.next_frame() {
+            return Ok(payload.matches(&f));
+        }
+        if buf.read_from(stream).await? == 0 {
+            return Ok(false);
+        }
+    }
 }
