@@ -6,24 +6,13 @@
 use std::time::{Duration, Instant};
 
 use async_signal::{Signal, Signals};
-use bytes::Bytes;
 use duplex_mio::broker::{BrokerHandle, BrokerServer};
 use smol::stream::StreamExt;
 
 use crate::app::{Filters, Ticker};
 use crate::config::Config;
 
-impl crate::host::Host for BrokerHandle {
-    fn send_to_user(&self, user: &str, destination: &str, headers: &[(&str, &str)], body: Bytes) {
-        BrokerHandle::send_to_user(self, user, destination, headers, body)
-    }
-
-    /// The broker's counters only: the mio host keeps no counters of its own (accepted,
-    /// refused, handshake failures) yet.
-    fn metrics(&self) -> String {
-        self.stats().prometheus()
-    }
-}
+impl_host!(BrokerHandle);
 
 /// Serve on this thread until a signal has shut the broker down.
 pub fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {

@@ -139,7 +139,9 @@ fn broker_round_trip(tls: bool) {
         .unwrap()
         .unwrap();
     c.wait_receipt(&r).unwrap();
-    handle.publish("/topic/news", &[], "from the handle");
+    handle
+        .publish("/topic/news", &[], "from the handle")
+        .unwrap();
     let mut bodies = Vec::new();
     while bodies.len() < 2 {
         match c.next_event_timeout(Duration::from_secs(10)).unwrap() {

@@ -53,8 +53,10 @@ impl HostCounters {
 }
 
 impl HostStats {
-    /// Append these counters to a Prometheus text exposition (after the broker's).
-    pub(crate) fn prometheus(&self, out: &mut String) {
+    /// Append these counters to a Prometheus text exposition (after the broker's
+    /// [`BrokerStats::prometheus`](duplex_core::broker::BrokerStats::prometheus)). Public so that
+    /// hosts outside this crate (`duplex_mio::broker`) render the same names.
+    pub fn prometheus(&self, out: &mut String) {
         use duplex_core::broker::prometheus_row as row;
         let rows: [(&str, &str, u64); 5] = [
             ("accepted_total", "TCP connections accepted.", self.accepted),

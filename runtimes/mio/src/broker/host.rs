@@ -2,14 +2,15 @@
 //! [`Socket`] per connection, moving STOMP bytes between them.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use duplex_core::broker::{Broker, ConnId, Output};
+use duplex_core::broker::{ConnId, Output};
 use duplex_core::ws::handshake::http_response;
 use duplex_core::ws::{CloseCode, Event, Message};
 use mio::net::TcpStream;
 use mio::{Registry, Token};
 
-use super::{BrokerHandle, HttpHandler};
+use super::{BrokerHandle, HttpHandler, Shared};
 use crate::time::{earliest, now, to_std};
 use crate::ws::{AcceptOptions, Socket, SocketEvent};
 
@@ -22,11 +23,14 @@ struct Conn {
     id: ConnId,
     /// `Broker::open` was called and `handle_closed` not yet.
     open: bool,
+    /// The handshake ended (open, HTTP request, rejected) or its failure was counted.
+    greeted: bool,
 }
 
-/// Every connection of one broker endpoint, and the broker.
+/// Every connection of one broker endpoint, and the broker (locked per call, never across an
+/// application callback).
 pub(crate) struct Host {
-    pub(crate) broker: Broker,
+    shared: Arc<Shared>,
     conns: HashMap<Token, Conn>,
     by_id: HashMap<ConnId, Token>,
     /// Connections the broker has bytes for that their socket could not take yet.
@@ -42,13 +46,13 @@ pub(crate) struct Host {
 
 impl Host {
     pub(crate) fn new(
-        broker: Broker,
+        shared: Arc<Shared>,
         endpoint: String,
         accept: AcceptOptions,
         http: Option<Box<HttpHandler>>,
     ) -> Host {
         Host {
-            broker,
+            shared,
             conns: HashMap::new(),
             by_id: HashMap::new(),
             waiting: BTreeSet::new(),
@@ -70,9 +74,11 @@ impl Host {
         let id = ConnId(self.next_id);
         self.next_id += 1;
         let Ok(mut socket) = Socket::accept(tcp, &self.accept) else {
+            self.shared.count(|c| &mut c.handshake_failures);
             return;
         };
         if socket.register(registry, token).is_err() {
+            self.shared.count(|c| &mut c.handshake_failures);
             return;
         }
         self.conns.insert(
@@ -81,6 +87,7 @@ impl Host {
                 socket,
                 id,
                 open: false,
+                greeted: false,
             },
         );
         self.by_id.insert(id, token);
@@ -104,15 +111,18 @@ impl Host {
             .values()
             .filter_map(|c| c.socket.next_deadline())
             .min();
-        earliest(self.broker.poll_timeout().map(to_std), sockets)
+        let broker = self.shared.broker().poll_timeout();
+        earliest(broker.map(to_std), sockets)
     }
 
     /// Fire what is due.
     pub(crate) fn handle_timeout(&mut self) {
         let at = std::time::Instant::now();
-        if self.broker.poll_timeout().is_some_and(|t| to_std(t) <= at) {
-            self.broker.handle_timeout(now());
+        let mut broker = self.shared.broker();
+        if broker.poll_timeout().is_some_and(|t| to_std(t) <= at) {
+            broker.handle_timeout(now());
         }
+        drop(broker);
         for (token, conn) in &mut self.conns {
             if conn.socket.next_deadline().is_some_and(|t| t <= at) {
                 conn.socket.handle_timeout();
@@ -125,7 +135,7 @@ impl Host {
     /// broker's last bytes for them are queued.
     pub(crate) fn shutdown(&mut self) {
         self.shutting_down = true;
-        self.broker.shutdown(now());
+        self.shared.broker().shutdown(now());
         for (token, conn) in &mut self.conns {
             if !conn.open && conn.socket.is_open() {
                 let _ = conn
@@ -184,7 +194,7 @@ impl Host {
                 self.by_id.remove(&conn.id);
                 self.waiting.remove(&conn.id);
                 if conn.open {
-                    self.broker.handle_closed(now(), conn.id);
+                    self.shared.broker().handle_closed(now(), conn.id);
                 }
             }
         }
@@ -198,10 +208,19 @@ impl Host {
         loop {
             let event = match conn.socket.poll_event() {
                 Ok(Some(event)) => event,
-                Ok(None) | Err(_) => break,
+                Ok(None) => break,
+                Err(_) => {
+                    if !conn.greeted {
+                        // The TLS or WebSocket handshake failed before it could answer.
+                        conn.greeted = true;
+                        self.shared.count(|c| &mut c.handshake_failures);
+                    }
+                    break;
+                }
             };
             match event {
                 SocketEvent::Open { request, .. } => {
+                    conn.greeted = true;
                     let path = request
                         .as_ref()
                         .map(|r| r.path.split('?').next().unwrap_or(""));
@@ -210,14 +229,19 @@ impl Host {
                             .socket
                             .close(CloseCode::GOING_AWAY, "server shutting down");
                     } else if path == Some(self.endpoint.as_str()) {
-                        conn.open = self.broker.open(now(), conn.id).is_ok();
+                        conn.open = self.shared.broker().open(now(), conn.id).is_ok();
                     } else {
+                        tracing::debug!(path = ?path, "WebSocket to an unknown path");
+                        self.shared.count(|c| &mut c.handshake_failures);
                         let _ = conn
                             .socket
                             .close(CloseCode::POLICY_VIOLATION, "unknown endpoint");
                     }
                 }
                 SocketEvent::HttpRequest(request) => {
+                    conn.greeted = true;
+                    self.shared.count(|c| &mut c.http_requests);
+                    // No broker lock here: the callback may use the handle.
                     let answer = self.http.as_ref().map(|http| http(&request, handle));
                     let _ = match answer {
                         Some(Some(response)) => conn.socket.respond(response),
@@ -230,15 +254,21 @@ impl Host {
                         None => conn.socket.reject(),
                     };
                 }
+                SocketEvent::Rejected { .. } => {
+                    conn.greeted = true;
+                    self.shared.count(|c| &mut c.handshake_failures);
+                }
                 SocketEvent::Ws(Event::Message(m)) if conn.open => {
-                    self.broker.handle_input(now(), conn.id, m.payload());
+                    self.shared
+                        .broker()
+                        .handle_input(now(), conn.id, m.payload());
                 }
                 SocketEvent::Ws(Event::Chunk { data, .. }) if conn.open => {
-                    self.broker.handle_input(now(), conn.id, &data);
+                    self.shared.broker().handle_input(now(), conn.id, &data);
                 }
                 SocketEvent::Ws(Event::Closed(_)) if conn.open => {
                     conn.open = false;
-                    self.broker.handle_closed(now(), conn.id);
+                    self.shared.broker().handle_closed(now(), conn.id);
                 }
                 _ => {}
             }
@@ -247,7 +277,13 @@ impl Host {
 
     /// Act on the broker's outputs.
     fn drain_broker(&mut self) {
-        while let Some(output) = self.broker.poll_output() {
+        loop {
+            // Not `while let`: its scrutinee's guard would live through the body, which
+            // takes the lock again.
+            let output = self.shared.broker().poll_output();
+            let Some(output) = output else {
+                break;
+            };
             match output {
                 Output::Transmit(id) => {
                     let room = self
@@ -274,7 +310,7 @@ impl Host {
                         }
                         if conn.open {
                             conn.open = false;
-                            self.broker.handle_closed(now(), id);
+                            self.shared.broker().handle_closed(now(), id);
                         }
                     }
                 }
@@ -286,7 +322,8 @@ impl Host {
 
     /// Move the broker's bytes for `id` into its socket's send queue.
     fn feed(&mut self, id: ConnId) {
-        let Some(bytes) = self.broker.take_transmit(id) else {
+        let bytes = self.shared.broker().take_transmit(id);
+        let Some(bytes) = bytes else {
             return;
         };
         if let Some(conn) = self.by_id.get(&id).and_then(|t| self.conns.get_mut(t)) {

@@ -1,10 +1,11 @@
 //! Hosting the sans-IO [`Broker`] on a mio loop: a STOMP-over-WebSocket endpoint, the same shape
 //! as `duplex_tokio::broker` (builder, endpoint, handlers, HTTP, TLS, handle, graceful shutdown).
 //!
-//! The loop owns the broker directly — no lock: one thread, one `Poll`, the listener and every
-//! connection in it. Run it on your thread with [`BrokerServer::serve`] or on a new one with
+//! One thread runs the loop: one `Poll`, the listener and every connection in it. The broker sits
+//! behind a lock that the loop takes per broker call (uncontended unless a handle is in use), so
+//! a [`BrokerHandle`] acts on it directly and `publish` answers with the broker's result. Run it on your thread with [`BrokerServer::serve`] or on a new one with
 //! [`BrokerServer::spawn`]; a [`BrokerHandle`] (any thread) publishes, reads the counters and
-//! shuts down, through a `mio::Waker`.
+//! shuts down, then wakes the loop through a `mio::Waker`.
 //!
 //! ```no_run
 //! use duplex_mio::broker::BrokerServer;
@@ -21,7 +22,7 @@
 //! let handle = server.handle();
 //! let listener = std::net::TcpListener::bind("127.0.0.1:8080")?;
 //! let thread = server.spawn(listener)?;
-//! handle.publish("/topic/news", &[], "hello");
+//! handle.publish("/topic/news", &[], "hello")?;
 //! handle.shutdown();
 //! thread.join().unwrap()?;
 //! # Ok(()) }
@@ -29,15 +30,15 @@
 
 mod host;
 
-use std::collections::VecDeque;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
 use duplex_core::broker::{
-    AnyLogin, AppMessage, Authorizer, Broker, BrokerConfig, BrokerStats, DefaultAuthorizer,
-    HandlerContext,
+    AnyLogin, AppMessage, Authorizer, Broker, BrokerConfig, BrokerError, BrokerStats, ConnId,
+    DefaultAuthorizer, HandlerContext,
 };
 use duplex_core::stomp::ws::WS_SUBPROTOCOLS;
 use duplex_core::stomp::Authenticator;
@@ -49,6 +50,8 @@ use crate::time::{now, os_rng, poll_timeout};
 use crate::ws::AcceptOptions;
 use crate::Error;
 use host::Host;
+
+pub use duplex_rt_common::broker::HostStats;
 
 /// Answers plain HTTP requests on the endpoint's port: `Some(response)` (see
 /// [`http_response`](duplex_core::ws::handshake::http_response)), or `None` for 404.
@@ -207,17 +210,18 @@ impl Builder {
         };
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
-        let handle = BrokerHandle {
-            shared: Arc::new(Shared {
-                commands: Mutex::new(VecDeque::new()),
-                stats: Mutex::new(BrokerStats::default()),
-                waker,
-            }),
-        };
+        let shared = Arc::new(Shared {
+            broker: Mutex::new(broker),
+            counters: Mutex::new(HostStats::default()),
+            shutdown: AtomicBool::new(false),
+            waker,
+        });
         Ok(BrokerServer {
             poll,
-            handle,
-            host: Host::new(broker, self.endpoint, accept, self.http),
+            handle: BrokerHandle {
+                shared: shared.clone(),
+            },
+            host: Host::new(shared, self.endpoint, accept, self.http),
             shutdown_grace: self.shutdown_grace,
             max_connections: self.max_connections,
         })
@@ -227,29 +231,33 @@ impl Builder {
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 
-enum Command {
-    Publish {
-        destination: String,
-        headers: Vec<(String, String)>,
-        body: Bytes,
-    },
-    SendToUser {
-        user: String,
-        destination: String,
-        headers: Vec<(String, String)>,
-        body: Bytes,
-    },
-    Shutdown,
-}
-
-struct Shared {
-    commands: Mutex<VecDeque<Command>>,
-    stats: Mutex<BrokerStats>,
+/// What the loop and every handle share: the broker itself behind a lock (the loop takes it
+/// for each broker call, never across a `poll` or an application callback), the host's
+/// counters, the shutdown flag and the loop's waker.
+pub(crate) struct Shared {
+    broker: Mutex<Broker>,
+    counters: Mutex<HostStats>,
+    shutdown: AtomicBool,
     waker: Waker,
 }
 
-/// Reaches a running [`BrokerServer`] from any thread: publish, reach users, read counters,
-/// shut down. Calls queue a command and wake the loop.
+impl Shared {
+    /// The broker. A panicking application handler must not take the loop down with it.
+    pub(crate) fn broker(&self) -> MutexGuard<'_, Broker> {
+        self.broker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Bump one host counter.
+    pub(crate) fn count(&self, counter: impl FnOnce(&mut HostStats) -> &mut u64) {
+        let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        *counter(&mut counters) += 1;
+    }
+}
+
+/// Reaches a [`BrokerServer`] from any thread: publish, reach users, read counters, shut down.
+/// Every call takes the broker lock briefly, then wakes the loop to deliver what it produced.
+/// Do not call it from a `/app` handler (it runs under that lock: reply through its
+/// [`HandlerContext`]); from the HTTP callback it is fine.
 #[derive(Clone)]
 pub struct BrokerHandle {
     shared: Arc<Shared>,
@@ -262,29 +270,23 @@ impl std::fmt::Debug for BrokerHandle {
 }
 
 impl BrokerHandle {
-    fn command(&self, command: Command) {
-        self.shared
-            .commands
-            .lock()
-            .expect("command queue")
-            .push_back(command);
+    /// Run `f` on the broker itself (for calls this handle does not wrap); the loop delivers
+    /// its outputs once `f` returns. Do not block in `f`: the loop waits on this lock.
+    pub fn with_broker<T>(&self, f: impl FnOnce(&mut Broker) -> T) -> T {
+        let result = f(&mut self.shared.broker());
         let _ = self.shared.waker.wake();
+        result
     }
 
-    fn owned(headers: &[(&str, &str)]) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    /// Publish to a topic, a queue or `/user/{name}/…` (see [`Broker::publish`]).
-    pub fn publish(&self, destination: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) {
-        self.command(Command::Publish {
-            destination: destination.to_owned(),
-            headers: Self::owned(headers),
-            body: body.into(),
-        });
+    /// Publish to a topic, a queue or `/user/{name}/…` (see [`Broker::publish`]). `headers`
+    /// are added to the MESSAGE.
+    pub fn publish(
+        &self,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<(), BrokerError> {
+        self.with_broker(|b| b.publish(now(), destination, headers, body))
     }
 
     /// Send to every session of `user` subscribed to `/user{destination}`.
@@ -295,22 +297,52 @@ impl BrokerHandle {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) {
-        self.command(Command::SendToUser {
-            user: user.to_owned(),
-            destination: destination.to_owned(),
-            headers: Self::owned(headers),
-            body: body.into(),
-        });
+        self.with_broker(|b| b.send_to_user(now(), user, destination, headers, body))
     }
 
-    /// The broker's counters, as of the loop's last turn.
+    /// Send to one connection's subscriptions to `/user{destination}` only.
+    pub fn send_to_session(
+        &self,
+        conn: ConnId,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) {
+        self.with_broker(|b| b.send_to_session(now(), conn, destination, headers, body))
+    }
+
+    /// The broker's counters.
     pub fn stats(&self) -> BrokerStats {
-        self.shared.stats.lock().expect("stats").clone()
+        self.shared.broker().stats().clone()
+    }
+
+    /// The hosting layer's counters (`async_handler_drops` and `timer_wakeups` stay 0 here:
+    /// no async handlers, no timer task).
+    pub fn host_stats(&self) -> HostStats {
+        self.shared
+            .counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Broker and host counters in the Prometheus text format, for a `/metrics` endpoint (the
+    /// same names as `duplex_tokio::broker::BrokerHandle::metrics`).
+    pub fn metrics(&self) -> String {
+        let mut out = self.stats().prometheus();
+        self.host_stats().prometheus(&mut out);
+        out
     }
 
     /// Stop accepting, end every session gracefully (1001), and make `serve` return.
     pub fn shutdown(&self) {
-        self.command(Command::Shutdown);
+        self.shared.shutdown.store(true, Ordering::Release);
+        let _ = self.shared.waker.wake();
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shared.shutdown.load(Ordering::Acquire)
     }
 }
 
@@ -364,6 +396,7 @@ impl BrokerServer {
         let mut events = Events::with_capacity(1024);
         let mut next_token = 2usize;
         let mut give_up: Option<std::time::Instant> = None;
+        let shared = self.handle.shared.clone();
         loop {
             if self.host.shutting_down
                 && (self.host.len() == 0 || give_up.is_some_and(|t| t <= std::time::Instant::now()))
@@ -380,10 +413,14 @@ impl BrokerServer {
                 match event.token() {
                     LISTENER => loop {
                         match listener.accept() {
-                            Ok((tcp, _)) => {
-                                if self.host.shutting_down
-                                    || self.host.len() >= self.max_connections
-                                {
+                            Ok((tcp, peer)) => {
+                                if self.host.shutting_down {
+                                    continue;
+                                }
+                                shared.count(|c| &mut c.accepted);
+                                if self.host.len() >= self.max_connections {
+                                    shared.count(|c| &mut c.refused_over_limit);
+                                    tracing::warn!(%peer, "connection limit reached: refused");
                                     continue;
                                 }
                                 self.host
@@ -403,56 +440,13 @@ impl BrokerServer {
                     }
                 }
             }
-            let commands: Vec<Command> = self
-                .handle
-                .shared
-                .commands
-                .lock()
-                .expect("command queue")
-                .drain(..)
-                .collect();
-            for command in commands {
-                let now = now();
-                match command {
-                    Command::Publish {
-                        destination,
-                        headers,
-                        body,
-                    } => {
-                        let headers: Vec<(&str, &str)> = headers
-                            .iter()
-                            .map(|(n, v)| (n.as_str(), v.as_str()))
-                            .collect();
-                        if let Err(e) = self.host.broker.publish(now, &destination, &headers, body)
-                        {
-                            tracing::warn!(error = %e, "publish");
-                        }
-                    }
-                    Command::SendToUser {
-                        user,
-                        destination,
-                        headers,
-                        body,
-                    } => {
-                        let headers: Vec<(&str, &str)> = headers
-                            .iter()
-                            .map(|(n, v)| (n.as_str(), v.as_str()))
-                            .collect();
-                        self.host
-                            .broker
-                            .send_to_user(now, &user, &destination, &headers, body);
-                    }
-                    Command::Shutdown if !self.host.shutting_down => {
-                        let _ = self.poll.registry().deregister(&mut listener);
-                        self.host.shutdown();
-                        give_up = Some(std::time::Instant::now() + self.shutdown_grace);
-                    }
-                    Command::Shutdown => {}
-                }
+            if self.handle.is_shutting_down() && !self.host.shutting_down {
+                let _ = self.poll.registry().deregister(&mut listener);
+                self.host.shutdown();
+                give_up = Some(std::time::Instant::now() + self.shutdown_grace);
             }
             self.host.handle_timeout();
             self.host.process(self.poll.registry(), &self.handle);
-            *self.handle.shared.stats.lock().expect("stats") = self.host.broker.stats().clone();
         }
     }
 }
