@@ -12,6 +12,7 @@ mod context;
 mod handle;
 mod hub;
 mod server;
+mod settings;
 mod spawner;
 mod stats;
 
@@ -19,4 +20,6 @@ pub use builder::{Builder, HttpHandler};
 pub use context::AppContext;
 pub use handle::BrokerHandle;
 pub use server::BrokerServer;
+#[doc(hidden)]
+pub use settings::{Parts, Settings, SyncHandler};
 pub use stats::HostStats;

@@ -36,13 +36,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use duplex_core::broker::{
-    AnyLogin, AppMessage, Authorizer, Broker, BrokerConfig, BrokerError, BrokerStats, ConnId,
-    DefaultAuthorizer, HandlerContext,
-};
-use duplex_core::stomp::ws::WS_SUBPROTOCOLS;
-use duplex_core::stomp::Authenticator;
-use duplex_core::ws::handshake::{OriginPolicy, RequestHead, ServerConfig as HandshakeConfig};
+use duplex_core::broker::{Broker, BrokerError, BrokerStats, ConnId};
+use duplex_core::ws::handshake::RequestHead;
+use duplex_rt_common::broker::Settings;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 
@@ -57,84 +53,29 @@ pub use duplex_rt_common::broker::HostStats;
 /// [`http_response`](duplex_core::ws::handshake::http_response)), or `None` for 404.
 pub type HttpHandler = dyn Fn(&RequestHead, &BrokerHandle) -> Option<Bytes> + Send + Sync;
 
-type SyncHandler = Box<dyn FnMut(&mut HandlerContext, &AppMessage) + Send>;
-
-/// Builds a [`BrokerServer`]. Every setting has a default; see each method.
+/// Builds a [`BrokerServer`]. Every setting has a default; see each method. The settings shared
+/// with `duplex_tokio::broker::Builder` (endpoint to connection limit) come from
+/// `duplex-rt-common`; TLS and the HTTP callback are this loop's.
+#[derive(Default)]
 pub struct Builder {
-    endpoint: String,
-    config: BrokerConfig,
-    authenticator: Box<dyn Authenticator>,
-    authorizer: Option<Box<dyn Authorizer>>,
-    origin: OriginPolicy,
+    settings: Settings,
     tls: Option<Arc<rustls::ServerConfig>>,
-    handlers: Vec<(String, SyncHandler)>,
     http: Option<Box<HttpHandler>>,
-    shutdown_grace: Duration,
-    max_connections: usize,
 }
 
 impl std::fmt::Debug for Builder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Builder")
-            .field("endpoint", &self.endpoint)
-            .field("config", &self.config)
+            .field("endpoint", &self.settings.endpoint)
+            .field("config", &self.settings.config)
             .field("tls", &self.tls.is_some())
-            .field("handlers", &self.handlers.len())
+            .field("handlers", &self.settings.handlers.len())
             .finish_non_exhaustive()
     }
 }
 
-impl Default for Builder {
-    fn default() -> Self {
-        Builder {
-            endpoint: "/ws".to_owned(),
-            config: BrokerConfig::default(),
-            authenticator: Box::new(AnyLogin::default()),
-            authorizer: None,
-            origin: OriginPolicy::Any,
-            tls: None,
-            handlers: Vec::new(),
-            http: None,
-            shutdown_grace: Duration::from_secs(5),
-            max_connections: 10_000,
-        }
-    }
-}
-
 impl Builder {
-    /// The WebSocket path of the STOMP endpoint. Default `/ws`. WebSocket upgrades to other
-    /// paths are closed with 1008.
-    pub fn endpoint(mut self, path: impl Into<String>) -> Self {
-        self.endpoint = path.into();
-        self
-    }
-
-    /// Prefixes, limits, heart-beats, connect timeout, slow-consumer policies. Default
-    /// [`BrokerConfig::default`].
-    pub fn config(mut self, config: BrokerConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Checks every CONNECT. Default [`AnyLogin`] (demos only).
-    pub fn authenticator(mut self, authenticator: impl Authenticator + 'static) -> Self {
-        self.authenticator = Box::new(authenticator);
-        self
-    }
-
-    /// Checks every SUBSCRIBE and SEND. Default [`DefaultAuthorizer`] over the configured user
-    /// prefix.
-    pub fn authorizer(mut self, authorizer: impl Authorizer + 'static) -> Self {
-        self.authorizer = Some(Box::new(authorizer));
-        self
-    }
-
-    /// Which browser origins may open the endpoint (RFC 6455 §10.2). Default
-    /// [`OriginPolicy::Any`].
-    pub fn origin(mut self, policy: OriginPolicy) -> Self {
-        self.origin = policy;
-        self
-    }
+    duplex_rt_common::broker_settings_setters!();
 
     /// Serve `wss://` (and `https://`) with this config (see [`crate::tls`]).
     pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
@@ -142,20 +83,8 @@ impl Builder {
         self
     }
 
-    /// A handler for SENDs to destinations matching `pattern` (under an app prefix, `{name}`
-    /// segments captured). It runs inside the broker, on the loop's thread; its replies are
-    /// routed before the SEND's RECEIPT. The first registered match wins.
-    pub fn handler(
-        mut self,
-        pattern: impl Into<String>,
-        handler: impl FnMut(&mut HandlerContext, &AppMessage) + Send + 'static,
-    ) -> Self {
-        self.handlers.push((pattern.into(), Box::new(handler)));
-        self
-    }
-
-    /// Answer plain HTTP requests on the same port. Without one, every plain request gets
-    /// `426 Upgrade Required`.
+    /// Answer plain HTTP requests on the same port (a page, `/healthz`, `/metrics`), on the
+    /// loop's thread. Without one, every plain request gets `426 Upgrade Required`.
     pub fn http(
         mut self,
         handler: impl Fn(&RequestHead, &BrokerHandle) -> Option<Bytes> + Send + Sync + 'static,
@@ -164,54 +93,19 @@ impl Builder {
         self
     }
 
-    /// How long a graceful shutdown waits for close handshakes. Default 5 s.
-    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.shutdown_grace = grace;
-        self
-    }
-
-    /// Most connections served at once; more are closed at accept. Default 10 000.
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.max_connections = n;
-        self
-    }
-
     /// The server, ready to [`serve`](BrokerServer::serve). Fails if a handler pattern is not
     /// under an app prefix (or the OS has no room for another `Poll`).
     pub fn build(self) -> Result<BrokerServer, Error> {
-        let authorizer = self
-            .authorizer
-            .unwrap_or_else(|| Box::new(DefaultAuthorizer::new(self.config.user_prefix.clone())));
-        let limits = self.config.session.limits;
-        let mut broker = Broker::new(
-            now(),
-            self.config,
-            self.authenticator,
-            authorizer,
-            Box::new(os_rng()),
-        );
-        for (pattern, handler) in self.handlers {
-            broker.register_handler(&pattern, handler)?;
-        }
-        // A STOMP frame travels in one WebSocket message.
-        let max_message = 2 * limits.max_frame as u64;
+        let parts = self.settings.into_parts(now(), os_rng())?;
         let accept = AcceptOptions {
-            handshake: Arc::new(HandshakeConfig {
-                protocols: WS_SUBPROTOCOLS.iter().map(|s| s.to_string()).collect(),
-                origin: self.origin,
-                ..HandshakeConfig::default()
-            }),
-            config: duplex_core::ws::Config {
-                max_frame_size: max_message,
-                max_message_size: max_message,
-                ..duplex_core::ws::Config::default()
-            },
+            handshake: parts.handshake,
+            config: parts.ws,
             tls: self.tls,
         };
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
         let shared = Arc::new(Shared {
-            broker: Mutex::new(broker),
+            broker: Mutex::new(parts.broker),
             counters: Mutex::new(HostStats::default()),
             shutdown: AtomicBool::new(false),
             waker,
@@ -221,9 +115,9 @@ impl Builder {
             handle: BrokerHandle {
                 shared: shared.clone(),
             },
-            host: Host::new(shared, self.endpoint, accept, self.http),
-            shutdown_grace: self.shutdown_grace,
-            max_connections: self.max_connections,
+            host: Host::new(shared, parts.endpoint, accept, self.http),
+            shutdown_grace: parts.shutdown_grace,
+            max_connections: parts.max_connections,
         })
     }
 }
@@ -257,7 +151,7 @@ impl Shared {
 /// Reaches a [`BrokerServer`] from any thread: publish, reach users, read counters, shut down.
 /// Every call takes the broker lock briefly, then wakes the loop to deliver what it produced.
 /// Do not call it from a `/app` handler (it runs under that lock: reply through its
-/// [`HandlerContext`]); from the HTTP callback it is fine.
+/// [`HandlerContext`](duplex_core::broker::HandlerContext)); from the HTTP callback it is fine.
 #[derive(Clone)]
 pub struct BrokerHandle {
     shared: Arc<Shared>,
