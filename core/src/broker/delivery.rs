@@ -4,9 +4,45 @@
 use super::config::{DestinationClass, SlowConsumerPolicy};
 use super::queue::QueuedMessage;
 use super::{Broker, ConnId, InFlight, Kind, Output, Route, SubKey};
-use crate::stomp::AckMode;
+use crate::stomp::{AckMode, Frame, Version};
 use crate::time::Instant;
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
+use std::fmt::Write as _;
+
+/// The parts of one topic MESSAGE shared by every subscriber's copy, encoded once per escaping
+/// rule (STOMP 1.0 writes headers raw, 1.1 and 1.2 escape them); `None` inside when the message
+/// cannot be encoded that way.
+#[derive(Default)]
+struct SharedParts {
+    raw: Option<Option<(Bytes, Bytes)>>,
+    escaped: Option<Option<(Bytes, Bytes)>>,
+}
+
+impl SharedParts {
+    /// The `destination` line and the tail (user headers, `content-length`, blank line, body,
+    /// NUL) for `version`.
+    fn get(
+        &mut self,
+        version: Version,
+        destination: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+    ) -> Option<(Bytes, Bytes)> {
+        let slot = if version.escapes_headers() {
+            &mut self.escaped
+        } else {
+            &mut self.raw
+        };
+        slot.get_or_insert_with(|| {
+            let mut dest = BytesMut::new();
+            Frame::encode_header_line(version, "destination", destination, &mut dest).ok()?;
+            let mut tail = BytesMut::with_capacity(body.len() + 64);
+            Frame::encode_message_tail(version, headers, body, &mut tail).ok()?;
+            Some((dest.freeze(), tail.freeze()))
+        })
+        .clone()
+    }
+}
 
 /// What became of one delivery attempt.
 #[derive(Debug)]
@@ -95,18 +131,108 @@ impl Broker {
                 .map(|(k, _)| k.clone()),
         );
         keys.sort();
+        let mut shared = SharedParts::default();
         for key in keys {
-            let delivery = self.deliver(
-                now,
-                &key,
-                destination,
-                headers,
-                body,
-                DestinationClass::Topic,
-                false,
-            );
+            let delivery =
+                match self.deliver_shared(now, &key, destination, headers, body, &mut shared) {
+                    Some(delivery) => delivery,
+                    None => self.deliver(
+                        now,
+                        &key,
+                        destination,
+                        headers,
+                        body,
+                        DestinationClass::Topic,
+                        false,
+                    ),
+                };
             self.count_fan_out_miss(&delivery);
         }
+    }
+
+    /// [`deliver`](Self::deliver) for topic fan-out, with the parts of the MESSAGE every copy
+    /// shares (the `destination` line; the user headers, `content-length`, body and NUL) encoded
+    /// once per escaping rule into `shared`; each copy writes only `subscription`, `message-id`
+    /// and `ack` around them. The bytes are those `ServerSession::send_message` would write.
+    /// `None` when this session must take the general path: not connected, or it has a timer
+    /// (a heart-beat to re-arm, which only the session can do), or a header cannot be encoded
+    /// for its version (the general path then reports the failure).
+    fn deliver_shared(
+        &mut self,
+        now: Instant,
+        key: &SubKey,
+        destination: &str,
+        headers: &[(String, String)],
+        body: &Bytes,
+        shared: &mut SharedParts,
+    ) -> Option<Delivery> {
+        let limits = self.config.outbound;
+        let Some(c) = self.conns.get_mut(&key.conn) else {
+            return Some(Delivery::Gone);
+        };
+        let Some(ack) = c.subs.get(&key.id).filter(|_| !c.detached).map(|s| s.ack) else {
+            return Some(Delivery::Gone);
+        };
+        if !c.session.is_connected() || c.session.poll_timeout().is_some() {
+            return None;
+        }
+        let version = c.session.version();
+        let (dest_line, tail) = shared.get(version, destination, headers, body)?;
+        if let Some(overrun) = c.outbound.overrun(now, &limits) {
+            return Some(
+                match self.config.slow_consumer.for_class(DestinationClass::Topic) {
+                    SlowConsumerPolicy::DropNewest => Delivery::Skipped,
+                    SlowConsumerPolicy::Disconnect => {
+                        tracing::debug!(conn = %key.conn, ?overrun, "closing slow consumer");
+                        self.stats.slow_consumer_disconnects += 1;
+                        self.refuse(now, key.conn, &overrun.message(), None);
+                        Delivery::Gone
+                    }
+                },
+            );
+        }
+        let seq = self.next_seq;
+        let with_ack = version == Version::V1_2 && ack != AckMode::Auto;
+        let id_len = self.id_prefix.len() + 21;
+        let mut out = BytesMut::with_capacity(
+            8 + 14
+                + key.id.as_str().len() * 2
+                + 12
+                + id_len
+                + if with_ack { 5 + id_len } else { 0 }
+                + dest_line.len()
+                + tail.len(),
+        );
+        out.put_slice(b"MESSAGE\n");
+        Frame::encode_header_line(version, "subscription", key.id.as_str(), &mut out).ok()?;
+        // The message id is hex, '-' and digits: nothing to escape or refuse in any version.
+        out.put_slice(b"message-id:");
+        let id_start = out.len();
+        let _ = write!(out, "{}-{seq}", self.id_prefix);
+        let id_end = out.len();
+        out.put_u8(b'\n');
+        out.put_slice(&dest_line);
+        if with_ack {
+            out.put_slice(b"ack:");
+            out.extend_from_within(id_start..id_end);
+            out.put_u8(b'\n');
+        }
+        out.put_slice(&tail);
+        self.next_seq += 1;
+        // Whatever the session queued before goes first, as `send_message` would append.
+        let pending = c.session.poll_transmit();
+        for bytes in pending.into_iter().chain(std::iter::once(out.freeze())) {
+            self.stats.outbound_bytes += bytes.len() as u64;
+            c.outbound.push(now, bytes);
+        }
+        self.stats.outbound_peak = self.stats.outbound_peak.max(c.outbound.len() as u64);
+        if !c.transmit_signalled {
+            c.transmit_signalled = true;
+            self.outputs.push_back(Output::Transmit(key.conn));
+        }
+        self.stats.messages_out += 1;
+        self.flush(now, key.conn);
+        Some(Delivery::Sent { seq, ack })
     }
 
     /// Every session of `user` with a user subscription matching `destination` (user-relative).

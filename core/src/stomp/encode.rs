@@ -77,6 +77,62 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// One `name:value` line of a MESSAGE (or any frame that escapes like it) for `version`,
+    /// checked and escaped exactly as [`Frame::encode`] would. On error nothing is written.
+    /// For fan-out, which writes the parts shared by every subscriber's copy once.
+    pub(crate) fn encode_header_line(
+        version: Version,
+        name: &str,
+        value: &str,
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        let escape = Command::Message.escapes_headers(version);
+        let bad_name =
+            name.is_empty() || (!escape && name.bytes().any(|b| matches!(b, b':' | b'\n' | b'\r')));
+        let bad_value = !escape && value.bytes().any(|b| matches!(b, b'\n' | b'\r'));
+        if bad_name || bad_value {
+            return Err(EncodeError::Unencodable(name.to_owned()));
+        }
+        escape_into(name, escape, out);
+        out.put_u8(b':');
+        escape_into(value, escape, out);
+        out.put_u8(b'\n');
+        Ok(())
+    }
+
+    /// The end of a MESSAGE after its leading headers, as [`Frame::encode`] writes it: the
+    /// `headers` (any `content-length` dropped), `content-length` for a body, the blank line,
+    /// the body and the NUL. On error nothing is written.
+    pub(crate) fn encode_message_tail(
+        version: Version,
+        headers: &[(String, String)],
+        body: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        let mark = out.len();
+        for (name, value) in headers {
+            let line = out.len();
+            if let Err(e) = Frame::encode_header_line(version, name, value, out) {
+                out.truncate(mark);
+                return Err(e);
+            }
+            if name == "content-length" {
+                out.truncate(line); // checked like any header, then replaced by the true count
+            }
+        }
+        if !body.is_empty() {
+            out.put_slice(b"content-length:");
+            put_decimal(body.len(), out);
+            out.put_u8(b'\n');
+        }
+        out.put_u8(b'\n');
+        out.put_slice(body);
+        out.put_u8(0);
+        Ok(())
+    }
+}
+
 /// Whether header text in line form (`name:value` lines) is exactly what [`Frame::encode`] would
 /// write for it: LF line ends, no CR, no empty name, no `content-length` line (it is replaced),
 /// and, when escaping, no `\` and no `:` but the one after each name.
@@ -230,5 +286,44 @@ mod tests {
         let f = Frame::new(Command::Send).header("x", "a:b");
         f.encode(Version::V1_0, &mut out).unwrap();
         assert_eq!(&out[..], b"SEND\nx:a:b\n\n\0");
+    }
+
+    #[test]
+    fn message_parts_match_whole_frame_encoding() {
+        let values = ["v", "a:b", "a\\b", "", "x\r", "l\nm"];
+        for v in values {
+            for ver in Version::ALL {
+                for body in [&b""[..], &b"a\0b"[..]] {
+                    let headers = vec![
+                        ("k".to_owned(), v.to_owned()),
+                        ("content-length".to_owned(), "9".to_owned()),
+                        (v.to_owned(), "z".to_owned()),
+                    ];
+                    let mut f = Frame::new(Command::Message)
+                        .header("subscription", "s:1")
+                        .header("message-id", "m-1")
+                        .header("destination", "/topic/a")
+                        .with_body(bytes::Bytes::copy_from_slice(body));
+                    for (n, v) in &headers {
+                        f.headers.push(n, v);
+                    }
+                    let mut whole = BytesMut::new();
+                    let whole_result = f.encode(ver, &mut whole).map(|_| ());
+                    let mut parts = BytesMut::from(&b"MESSAGE\n"[..]);
+                    let parts_result = [
+                        ("subscription", "s:1"),
+                        ("message-id", "m-1"),
+                        ("destination", "/topic/a"),
+                    ]
+                    .iter()
+                    .try_for_each(|(n, v)| Frame::encode_header_line(ver, n, v, &mut parts))
+                    .and_then(|()| Frame::encode_message_tail(ver, &headers, body, &mut parts));
+                    assert_eq!(parts_result.is_ok(), whole_result.is_ok(), "{v:?} {ver}");
+                    if whole_result.is_ok() {
+                        assert_eq!(parts, whole, "{v:?} {ver}");
+                    }
+                }
+            }
+        }
     }
 }
