@@ -249,6 +249,14 @@ impl Broker {
         self.conns.contains_key(&conn)
     }
 
+    /// The heart-beats negotiated on `conn`'s session (none until its CONNECT is accepted), or
+    /// `None` if `conn` is not open.
+    pub fn negotiated_heart_beat(&self, conn: ConnId) -> Option<crate::stomp::Negotiated> {
+        self.conns
+            .get(&conn)
+            .map(|c| c.session.negotiated_heart_beat())
+    }
+
     /// Bytes queued for `conn` that the transport has not taken.
     pub fn outbound_len(&self, conn: ConnId) -> usize {
         self.conns.get(&conn).map_or(0, |c| c.outbound.len())

@@ -106,6 +106,11 @@ impl ServerSession {
         self.version
     }
 
+    /// The negotiated heart-beat intervals (none until CONNECT is accepted).
+    pub fn negotiated_heart_beat(&self) -> Negotiated {
+        self.heart_beat
+    }
+
     /// Whether the client is connected and has not sent DISCONNECT.
     pub fn is_connected(&self) -> bool {
         self.state == State::Connected

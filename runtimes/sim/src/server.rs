@@ -13,7 +13,7 @@ use crate::rng::SimRng;
 use crate::trace::Obs;
 use duplex_core::broker::{AppMessage, Broker, BrokerConfig, ConnId, DefaultAuthorizer, Output};
 use duplex_core::stomp::ws::WS_SUBPROTOCOLS;
-use duplex_core::stomp::AllowAll;
+use duplex_core::stomp::{heartbeat, AllowAll};
 use duplex_core::ws::handshake::{ServerConfig as HandshakeConfig, ServerHandshake, ServerOutcome};
 use duplex_core::ws::{CloseCode, Config as WsConfig, Connection, Event, Message, State};
 use duplex_core::Instant;
@@ -169,6 +169,17 @@ impl ServerHost {
             return;
         };
         if broker.poll_timeout().is_some_and(|t| t <= now) {
+            // The server's receive deadline is known once the broker accepted CONNECT, whether or
+            // not the client has read CONNECTED yet (it may be paused).
+            let tolerance = self.broker_config.session.heart_beat_tolerance_percent;
+            for (link, c) in &mut self.conns {
+                if c.hb_timeout.is_none() {
+                    c.hb_timeout = broker
+                        .negotiated_heart_beat(ConnId(link.0))
+                        .and_then(|hb| hb.expect_every)
+                        .map(|every| heartbeat::receive_timeout(every, tolerance));
+                }
+            }
             let slow_before = broker.stats().slow_consumer_disconnects;
             broker.handle_timeout(now);
             let slow = broker.stats().slow_consumer_disconnects != slow_before;
