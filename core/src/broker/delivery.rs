@@ -62,18 +62,57 @@ impl Broker {
     /// Every change to a session goes through here, so its deadline is re-indexed here too.
     pub(crate) fn flush(&mut self, now: Instant, id: ConnId) {
         self.reindex_deadline(id);
+        if let Some(bytes) = self
+            .conns
+            .get_mut(&id)
+            .and_then(|c| c.session.poll_transmit())
+        {
+            self.push_outbound(now, id, bytes);
+        }
+    }
+
+    /// Append `bytes` to `id`'s outbound queue, count them, and signal the driver once.
+    fn push_outbound(&mut self, now: Instant, id: ConnId, bytes: Bytes) {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
-        if let Some(bytes) = c.session.poll_transmit() {
-            self.stats.outbound_bytes += bytes.len() as u64;
-            c.outbound.push(now, bytes);
-            self.stats.outbound_peak = self.stats.outbound_peak.max(c.outbound.len() as u64);
-            if !c.transmit_signalled {
-                c.transmit_signalled = true;
-                self.outputs.push_back(Output::Transmit(id));
-            }
+        self.stats.outbound_bytes += bytes.len() as u64;
+        c.outbound.push(now, bytes);
+        self.stats.outbound_peak = self.stats.outbound_peak.max(c.outbound.len() as u64);
+        if !c.transmit_signalled {
+            c.transmit_signalled = true;
+            self.outputs.push_back(Output::Transmit(id));
         }
+    }
+
+    /// The subscription's ack mode if `key` may be given a message now. Otherwise what became
+    /// of the attempt: the subscription or session is gone, or the session's outbound queue is
+    /// over its limits and the slow-consumer policy of `class` skips it or closes it.
+    fn admit(
+        &mut self,
+        now: Instant,
+        key: &SubKey,
+        class: DestinationClass,
+    ) -> Result<AckMode, Delivery> {
+        let limits = self.config.outbound;
+        let Some(c) = self.conns.get_mut(&key.conn) else {
+            return Err(Delivery::Gone);
+        };
+        let Some(ack) = c.subs.get(&key.id).filter(|_| !c.detached).map(|s| s.ack) else {
+            return Err(Delivery::Gone);
+        };
+        let Some(overrun) = c.outbound.overrun(now, &limits) else {
+            return Ok(ack);
+        };
+        Err(match self.config.slow_consumer.for_class(class) {
+            SlowConsumerPolicy::DropNewest => Delivery::Skipped,
+            SlowConsumerPolicy::Disconnect => {
+                tracing::debug!(conn = %key.conn, ?overrun, "closing slow consumer");
+                self.stats.slow_consumer_disconnects += 1;
+                self.refuse(now, key.conn, &overrun.message(), None);
+                Delivery::Gone
+            }
+        })
     }
 
     /// Route a message from the application or a handler. False when unroutable.
@@ -90,7 +129,7 @@ impl Broker {
             Kind::User => match self.split_user_destination(destination) {
                 Some((user, rest)) => {
                     let (user, rest) = (user.to_owned(), rest.to_owned());
-                    self.publish_user(now, &user, &rest, &headers, &body);
+                    self.publish_user(now, &user, None, &rest, &headers, &body);
                 }
                 None => {
                     self.count_unroutable();
@@ -166,31 +205,16 @@ impl Broker {
         body: &Bytes,
         shared: &mut SharedParts,
     ) -> Option<Delivery> {
-        let limits = self.config.outbound;
-        let Some(c) = self.conns.get_mut(&key.conn) else {
-            return Some(Delivery::Gone);
-        };
-        let Some(ack) = c.subs.get(&key.id).filter(|_| !c.detached).map(|s| s.ack) else {
-            return Some(Delivery::Gone);
-        };
+        let c = self.conns.get(&key.conn)?;
         if !c.session.is_connected() || c.session.poll_timeout().is_some() {
             return None;
         }
         let version = c.session.version();
         let (dest_line, tail) = shared.get(version, destination, headers, body)?;
-        if let Some(overrun) = c.outbound.overrun(now, &limits) {
-            return Some(
-                match self.config.slow_consumer.for_class(DestinationClass::Topic) {
-                    SlowConsumerPolicy::DropNewest => Delivery::Skipped,
-                    SlowConsumerPolicy::Disconnect => {
-                        tracing::debug!(conn = %key.conn, ?overrun, "closing slow consumer");
-                        self.stats.slow_consumer_disconnects += 1;
-                        self.refuse(now, key.conn, &overrun.message(), None);
-                        Delivery::Gone
-                    }
-                },
-            );
-        }
+        let ack = match self.admit(now, key, DestinationClass::Topic) {
+            Ok(ack) => ack,
+            Err(missed) => return Some(missed),
+        };
         let seq = self.next_seq;
         let with_ack = version == Version::V1_2 && ack != AckMode::Auto;
         let id_len = self.id_prefix.len() + 21;
@@ -220,26 +244,19 @@ impl Broker {
         out.put_slice(&tail);
         self.next_seq += 1;
         // Whatever the session queued before goes first, as `send_message` would append.
-        let pending = c.session.poll_transmit();
-        for bytes in pending.into_iter().chain(std::iter::once(out.freeze())) {
-            self.stats.outbound_bytes += bytes.len() as u64;
-            c.outbound.push(now, bytes);
-        }
-        self.stats.outbound_peak = self.stats.outbound_peak.max(c.outbound.len() as u64);
-        if !c.transmit_signalled {
-            c.transmit_signalled = true;
-            self.outputs.push_back(Output::Transmit(key.conn));
-        }
-        self.stats.messages_out += 1;
         self.flush(now, key.conn);
+        self.push_outbound(now, key.conn, out.freeze());
+        self.stats.messages_out += 1;
         Some(Delivery::Sent { seq, ack })
     }
 
-    /// Every session of `user` with a user subscription matching `destination` (user-relative).
+    /// Every session of `user` with a user subscription matching `destination` (user-relative);
+    /// with `only`, just that connection's subscriptions.
     pub(crate) fn publish_user(
         &mut self,
         now: Instant,
         user: &str,
+        only: Option<ConnId>,
         destination: &str,
         headers: &[(String, String)],
         body: &Bytes,
@@ -247,7 +264,7 @@ impl Broker {
         let keys: Vec<SubKey> = match self.users.get(user) {
             Some(subs) => subs
                 .iter()
-                .filter(|(_, p)| p.matches(destination))
+                .filter(|(k, p)| only.map_or(true, |c| k.conn == c) && p.matches(destination))
                 .map(|(k, _)| k.clone())
                 .collect(),
             None => return,
@@ -267,7 +284,7 @@ impl Broker {
         }
     }
 
-    /// Like [`publish_user`](Self::publish_user), but only to the subscriptions of `conn`.
+    /// [`publish_user`](Self::publish_user) to the subscriptions of `conn` under its principal.
     pub(crate) fn publish_session(
         &mut self,
         now: Instant,
@@ -276,29 +293,8 @@ impl Broker {
         headers: &[(String, String)],
         body: &Bytes,
     ) {
-        let Some(user) = self.conns.get(&conn).and_then(|c| c.principal.clone()) else {
-            return;
-        };
-        let keys: Vec<SubKey> = match self.users.get(&user) {
-            Some(subs) => subs
-                .iter()
-                .filter(|(k, p)| k.conn == conn && p.matches(destination))
-                .map(|(k, _)| k.clone())
-                .collect(),
-            None => return,
-        };
-        let shown = format!("{}{}", self.config.user_prefix, destination);
-        for key in keys {
-            let delivery = self.deliver(
-                now,
-                &key,
-                &shown,
-                headers,
-                body,
-                DestinationClass::User,
-                false,
-            );
-            self.count_fan_out_miss(&delivery);
+        if let Some(user) = self.conns.get(&conn).and_then(|c| c.principal.clone()) {
+            self.publish_user(now, &user, Some(conn), destination, headers, body);
         }
     }
 
@@ -462,24 +458,13 @@ impl Broker {
         class: DestinationClass,
         redelivered: bool,
     ) -> Delivery {
-        let limits = self.config.outbound;
+        let ack = match self.admit(now, key, class) {
+            Ok(ack) => ack,
+            Err(missed) => return missed,
+        };
         let Some(c) = self.conns.get_mut(&key.conn) else {
             return Delivery::Gone;
         };
-        let Some(ack) = c.subs.get(&key.id).filter(|_| !c.detached).map(|s| s.ack) else {
-            return Delivery::Gone;
-        };
-        if let Some(overrun) = c.outbound.overrun(now, &limits) {
-            return match self.config.slow_consumer.for_class(class) {
-                SlowConsumerPolicy::DropNewest => Delivery::Skipped,
-                SlowConsumerPolicy::Disconnect => {
-                    tracing::debug!(conn = %key.conn, ?overrun, "closing slow consumer");
-                    self.stats.slow_consumer_disconnects += 1;
-                    self.refuse(now, key.conn, &overrun.message(), None);
-                    Delivery::Gone
-                }
-            };
-        }
         let seq = self.next_seq;
         self.next_seq += 1;
         let message_id = message_id(&self.id_prefix, seq);

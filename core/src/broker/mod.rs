@@ -443,10 +443,7 @@ impl Broker {
         body: impl Into<Bytes>,
     ) -> Result<(), BrokerError> {
         self.last_now = self.last_now.max(now);
-        let headers = headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect();
+        let headers = owned_headers(headers);
         let routed = self.route(now, destination, headers, body.into());
         self.run_dispatch(now);
         if routed {
@@ -467,12 +464,9 @@ impl Broker {
         body: impl Into<Bytes>,
     ) {
         self.last_now = self.last_now.max(now);
-        let headers: Vec<(String, String)> = headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect();
+        let headers = owned_headers(headers);
         self.stats.messages_in += 1;
-        self.publish_user(now, user, destination, &headers, &body.into());
+        self.publish_user(now, user, None, destination, &headers, &body.into());
         self.run_dispatch(now);
     }
 
@@ -488,10 +482,7 @@ impl Broker {
         body: impl Into<Bytes>,
     ) {
         self.last_now = self.last_now.max(now);
-        let headers: Vec<(String, String)> = headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect();
+        let headers = owned_headers(headers);
         self.stats.messages_in += 1;
         self.publish_session(now, conn, destination, &headers, &body.into());
         self.run_dispatch(now);
@@ -528,6 +519,14 @@ impl Broker {
         let slash = rest.find('/')?;
         Some((&rest[..slash], &rest[slash..]))
     }
+}
+
+/// Borrowed header pairs from the public API, owned for routing.
+fn owned_headers(headers: &[(&str, &str)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 #[cfg(test)]

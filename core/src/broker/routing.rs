@@ -284,7 +284,7 @@ impl Broker {
                     body,
                 } => {
                     self.stats.messages_in += 1;
-                    self.publish_user(now, &user, &destination, &headers, &body);
+                    self.publish_user(now, &user, None, &destination, &headers, &body);
                 }
                 Reply::ToSession {
                     conn,
