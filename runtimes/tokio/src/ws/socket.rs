@@ -14,7 +14,7 @@ use std::task::{ready, Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use duplex_core::ws::{CloseCode, CloseInfo, Connection, Event, Message, Role, State};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::clock::Clock;
 use crate::Error;
@@ -223,9 +223,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
         self.finished = true;
         let linger = self.conn.config().close_timeout;
-        let mut sink = [0u8; 4096];
+        let io = &mut self.io;
+        // The peer's last bytes go through the thread's buffer and are dropped: a buffer here
+        // would live in every `next_event` future, idle or not.
         let _ = tokio::time::timeout(linger, async {
-            while let Ok(n) = self.io.read(&mut sink).await {
+            while let Ok(n) = std::future::poll_fn(|cx| poll_discard(io, cx)).await {
                 if n == 0 {
                     break;
                 }
@@ -253,6 +255,16 @@ fn poll_read_into<S: AsyncRead + Unpin>(
             conn.handle_input(clock.now(), read.filled());
         }
         Poll::Ready(Ok(n))
+    })
+}
+
+/// One read into this thread's buffer, dropping what arrived.
+fn poll_discard<S: AsyncRead + Unpin>(io: &mut S, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    READ_BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        let mut read = ReadBuf::new(&mut buf[..]);
+        ready!(Pin::new(io).poll_read(cx, &mut read))?;
+        Poll::Ready(Ok(read.filled().len()))
     })
 }
 
